@@ -1,0 +1,4 @@
+import { Migration20261126055604 } from './Migration20261126055604';
+
+/** Every migration, oldest first. `npm run migration:create` writes a new file; add its class here. */
+export const migrationsList = [{ name: 'Migration20261126055604', class: Migration20261126055604 }];

@@ -1,0 +1,42 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { join } from 'node:path';
+import { loadConfig } from './src/config';
+import { Chat } from './src/modules/chat/chat.entity';
+import { Message } from './src/modules/message/message.entity';
+import { migrationsList } from './migrations';
+
+export interface OrmOptions {
+  databaseUrl: string;
+  poolSize?: number;
+  /** Called with every SQL statement the ORM sends (used to count statements). */
+  onQuery?: (sql: string) => void;
+}
+
+/** The ORM config the app and the CLI share. Migrations are listed explicitly so compiled and ts runs agree. */
+export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): Options {
+  return defineConfig({
+    clientUrl: databaseUrl,
+    entities: [Chat, Message],
+    extensions: [Migrator],
+    pool: { min: 0, max: poolSize },
+    migrations: {
+      path: join(__dirname, 'migrations'),
+      migrationsList,
+      emit: 'ts',
+      snapshot: true,
+      snapshotName: '.snapshot',
+      transactional: true,
+    },
+    debug: onQuery ? ['query'] : false,
+    logger: onQuery ?? (() => undefined),
+    colors: false,
+  });
+}
+
+/** For `npx mikro-orm` (migration:create and friends): DATABASE_URL, else the embedded PostgreSQL of `npm start`. */
+export default (() => {
+  const config = loadConfig();
+  const embedded = `postgresql://postgres:password@127.0.0.1:${config.embeddedPgPort}/parley`;
+  return ormConfig({ databaseUrl: config.databaseUrl ?? embedded });
+})();

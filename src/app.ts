@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+import { initOrm } from './db/orm';
+import { createContext } from './graphql/context';
+import { createSchema } from './graphql/schema';
+import { createAppPubSub } from './pubsub/pubsub';
+import { createApolloServer } from './server/apollo';
+import { createHttpApp } from './server/http';
+import { createWebSocketServer } from './server/ws';
+
+export interface App {
+  orm: MikroORM;
+  logger: Logger;
+  httpServer: Server;
+  /** Starts listening on config.port (0 picks a free port) and returns the GraphQL endpoint's URL. */
+  listen(): Promise<string>;
+  /** Drains in-flight requests, closes sockets, pub/sub and the database pool. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Sees every SQL statement (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+/** The whole service, wired as in production; main.ts and the tests both start it through here. */
+export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
+  const logger = pino({ level: config.logLevel });
+  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, onQuery: options.onQuery });
+  const pubSub = createAppPubSub(config.redisUrl);
+  const schema = await createSchema(pubSub.pubSub);
+  const httpServer = createServer();
+  const ws = createWebSocketServer({ httpServer, schema, context: () => createContext(orm) });
+  const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
+  await apollo.start();
+  const ready = async () => (await orm.checkConnection()).ok;
+  httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context: async () => createContext(orm) }));
+
+  return {
+    orm,
+    logger,
+    httpServer,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          const { port } = httpServer.address() as AddressInfo;
+          resolve(`http://127.0.0.1:${port}/graphql`);
+        });
+      }),
+    close: async () => {
+      await apollo.stop();
+      await pubSub.close();
+      await orm.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z.string().url().optional(),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    REDIS_URL: z.string().url().optional(),
+    CORS_ORIGINS: z.string().optional(),
+    GRAPHQL_INTROSPECTION: flag.optional(),
+    GRAPHQL_LANDING_PAGE: flag.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  /** Unset means: start the embedded PostgreSQL (development only). */
+  readonly databaseUrl?: string;
+  readonly dbPoolSize: number;
+  readonly embeddedPgPort: number;
+  /** Unset means: in-process pub/sub (a single instance). */
+  readonly redisUrl?: string;
+  /** `true` reflects any origin (development); otherwise the allowed origins. */
+  readonly corsOrigins: true | readonly string[];
+  readonly introspection: boolean;
+  readonly landingPage: boolean;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** The only reader of the environment: validates it and returns a frozen, typed config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const origins = e.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  return Object.freeze({
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    redisUrl: e.REDIS_URL,
+    corsOrigins: origins ?? (production ? [] : true),
+    introspection: e.GRAPHQL_INTROSPECTION ?? !production,
+    landingPage: e.GRAPHQL_LANDING_PAGE ?? !production,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Chat } from '../chat/chat.entity';
+
+@ObjectType()
+@Entity()
+@Unique({ properties: ['chatId', 'seq'] })
+@Unique({ properties: ['chatId', 'clientMessageId'] })
+export class Message {
+  [OptionalProps]?: 'createdAt' | 'system';
+
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Field(() => ID)
+  @ManyToOne(() => Chat, { mapToPk: true, fieldName: 'chat_id', deleteRule: 'cascade' })
+  chatId!: string;
+
+  @Field(() => Int, { description: "1-based position in its chat: gap-free, unique, in commit order." })
+  @Property({ type: 'integer' })
+  seq!: number;
+
+  @Field()
+  @Property({ type: 'string', length: 100 })
+  sender!: string;
+
+  @Field()
+  @Property({ type: 'text' })
+  text!: string;
+
+  @Field()
+  @Property({ type: 'boolean', default: false })
+  system: boolean = false;
+
+  @Field()
+  @Property({ type: 'datetime', length: 3 })
+  createdAt: Date = new Date();
+
+  @Field(() => String, { nullable: true, description: "The client's idempotency key, when it sent one." })
+  @Property({ type: 'string', length: 64, nullable: true })
+  clientMessageId?: string | null;
+}

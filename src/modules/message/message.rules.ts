@@ -1,0 +1,67 @@
+import { badInput } from '../../errors';
+
+export const LIMITS = { text: 4000, sender: 100, clientMessageId: 64, pageSize: 500, defaultPageSize: 50 } as const;
+
+export interface NewMessage {
+  sender: string;
+  text: string;
+  system?: boolean | null;
+  clientMessageId?: string | null;
+}
+
+export type ValidMessage = { sender: string; text: string; system: boolean; clientMessageId: string | null };
+
+/** The invariants of a message's content; every violation names the field and its limit. */
+export function validateMessage(input: NewMessage): ValidMessage {
+  const { sender, text, clientMessageId } = input;
+  if (text.trim() === '') throw badInput('text must not be empty or only whitespace');
+  if (text.length > LIMITS.text) throw badInput(`text must be at most ${LIMITS.text} characters, got ${text.length}`);
+  if (sender.trim() === '') throw badInput('sender must not be empty');
+  if (sender.length > LIMITS.sender) {
+    throw badInput(`sender must be at most ${LIMITS.sender} characters, got ${sender.length}`);
+  }
+  if (clientMessageId != null && (clientMessageId.length === 0 || clientMessageId.length > LIMITS.clientMessageId)) {
+    throw badInput(`clientMessageId must be 1 to ${LIMITS.clientMessageId} characters, got ${clientMessageId.length}`);
+  }
+  return { sender, text, system: input.system ?? false, clientMessageId: clientMessageId ?? null };
+}
+
+export interface PageRequest {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Seqs `start..end` of the page (empty when start > end), computed from the chat's count alone: seqs are gap-free. */
+export interface SeqWindow {
+  start: number;
+  end: number;
+}
+
+export function seqWindow(messageCount: number, page: PageRequest): SeqWindow {
+  const { first, last } = page;
+  if (first != null && last != null) throw badInput('pass either first or last, not both');
+  for (const [name, size] of [['first', first], ['last', last]] as const) {
+    if (size != null && (size < 1 || size > LIMITS.pageSize)) {
+      throw badInput(`${name} must be between 1 and ${LIMITS.pageSize}, got ${size}`);
+    }
+  }
+  const lowerBound = page.after != null ? decodeCursor(page.after, 'after') : 0;
+  const upperBound = page.before != null ? decodeCursor(page.before, 'before') : Infinity;
+  const highest = Math.min(upperBound - 1, messageCount);
+  if (last != null) return { start: Math.max(lowerBound + 1, highest - last + 1), end: highest };
+  return { start: lowerBound + 1, end: Math.min(highest, lowerBound + (first ?? LIMITS.defaultPageSize)) };
+}
+
+const CURSOR = /^seq:([1-9][0-9]{0,9})$/;
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`seq:${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string, field: string): number {
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badInput(`${field} is not a valid cursor; use a cursor from a previous page`);
+  return Number(match[1]);
+}

@@ -1,0 +1,74 @@
+import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Message } from './message.entity';
+
+@InputType({ description: 'A message to post; limits: sender 1-100 chars, text 1-4000 chars, clientMessageId up to 64.' })
+export class NewMessageInput {
+  @Field()
+  sender!: string;
+
+  @Field()
+  text!: string;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  system?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Idempotency key per chat: a retry with the same key returns the stored message.' })
+  clientMessageId?: string | null;
+}
+
+@InputType()
+export class PostMessageInput extends NewMessageInput {
+  @Field(() => ID)
+  chatId!: string;
+}
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page forward: at most this many messages (1-500) after `after`.' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Page backward: at most this many messages (1-500) before `before`.' })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true })
+  before?: string | null;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field()
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class MessageEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => Message)
+  node!: Message;
+}
+
+@ObjectType({ description: 'Messages in seq order (oldest first) on every page.' })
+export class MessageConnection {
+  @Field(() => [MessageEdge])
+  edges!: MessageEdge[];
+
+  @Field(() => [Message])
+  nodes!: Message[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

@@ -1,0 +1,60 @@
+import { expressMiddleware } from '@as-integrations/express5';
+import type { ApolloServer } from '@apollo/server';
+import cors from 'cors';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import type { Context } from '../graphql/context';
+
+export const BODY_LIMIT = '100kb';
+
+export function createHttpApp(options: {
+  config: Config;
+  apollo: ApolloServer<Context>;
+  logger: Logger;
+  context: () => Promise<Context>;
+  ready: () => Promise<boolean>;
+}): express.Express {
+  const { config, apollo, logger, context, ready } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await ready();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unavailable' });
+  });
+  app.use(
+    '/graphql',
+    cors({ origin: config.corsOrigins === true ? true : [...config.corsOrigins] }),
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, { context }),
+  );
+  app.use(jsonErrors);
+  return app;
+}
+
+/** Body-parser and other non-GraphQL failures, answered as GraphQL-shaped JSON instead of an HTML page. */
+const jsonErrors: ErrorRequestHandler = (error, req, res, _next) => {
+  const status: number = error.status ?? error.statusCode ?? 500;
+  const known: Record<string, [string, string]> = {
+    'entity.parse.failed': ['BAD_REQUEST', 'Request body is not valid JSON'],
+    'entity.too.large': ['PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${BODY_LIMIT}`],
+  };
+  const [code, message] = known[error.type] ?? (status < 500 ? ['BAD_REQUEST', String(error.message)] : ['INTERNAL_SERVER_ERROR', 'Internal server error']);
+  if (status >= 500) req.log.error({ err: error }, 'request failed');
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+};
