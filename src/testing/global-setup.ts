@@ -1,0 +1,18 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../db/embedded-postgres';
+
+/**
+ * Tests run against DATABASE_URL when set (each test file creates and drops its own database on that server);
+ * otherwise against a throwaway embedded PostgreSQL, started here once for the run.
+ */
+export default async function globalSetup(): Promise<void> {
+  process.env.LOG_LEVEL ??= 'silent';
+  if (process.env.DATABASE_URL) return;
+  const dataDir = join(await mkdtemp(join(tmpdir(), 'parley-test-')), 'pg');
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const db = await startEmbeddedPostgres({ dataDir, port, database: 'parley', persistent: false });
+  process.env.DATABASE_URL = db.url;
+  (globalThis as { embeddedPostgres?: typeof db }).embeddedPostgres = db;
+}

@@ -1,0 +1,97 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type GraphQLFormattedError, print } from 'graphql';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { type App, type AppOptions, createApp } from '../app';
+import { loadConfig } from '../config';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+function serverUrl(): string {
+  const url = loadConfig(process.env).databaseUrl;
+  if (!url) throw new Error('DATABASE_URL is not set: run the tests through jest (its global setup provides one)');
+  return url;
+}
+
+async function admin<T>(run: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty database on the test server; `drop` removes it (and ends its connections). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `parley_test_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`create database "${name}"`));
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => void (await admin((client) => client.query(`drop database if exists "${name}" with (force)`))),
+  };
+}
+
+export interface TestApp {
+  app: App;
+  url: string;
+  wsUrl: string;
+  database: TestDatabase;
+  /** Runs an operation over real HTTP. */
+  request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<GraphQLResponse<R>>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLResponse<R> {
+  status: number;
+  data?: R | null;
+  errors?: GraphQLFormattedError[];
+}
+
+/** Starts the real app (migrated by its own migrations) on a free port against a fresh database. */
+export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env, DATABASE_URL: database.url });
+  const app = await createApp({ ...config, databaseUrl: database.url }, options);
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    database,
+    request: (document, variables) => graphql(url, document, variables),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+export async function graphql<R, V>(
+  url: string,
+  document: TypedDocumentNode<R, V> | string,
+  variables?: V,
+): Promise<GraphQLResponse<R>> {
+  const query = typeof document === 'string' ? document : print(document);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<R>, 'status'>;
+  return { status: response.status, ...body };
+}
+
+/** The data of a response that must have succeeded; fails with the errors otherwise. */
+export function dataOf<R>(response: GraphQLResponse<R>): R {
+  if (response.errors?.length || !response.data) {
+    throw new Error(`GraphQL errors (HTTP ${response.status}): ${JSON.stringify(response.errors)}`);
+  }
+  return response.data;
+}
