@@ -38,7 +38,9 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
-  httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context: async () => createContext(orm) }));
+  let draining = false;
+  const context = async () => createContext(orm);
+  httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
 
   return {
     orm,
@@ -53,6 +55,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
         });
       }),
     close: async () => {
+      draining = true;
       await apollo.stop();
       await pubSub.close();
       await orm.close();

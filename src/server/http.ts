@@ -16,8 +16,10 @@ export function createHttpApp(options: {
   logger: Logger;
   context: () => Promise<Context>;
   ready: () => Promise<boolean>;
+  /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
+  draining: () => boolean;
 }): express.Express {
-  const { config, apollo, logger, context, ready } = options;
+  const { config, apollo, logger, context, ready, draining } = options;
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -30,6 +32,10 @@ export function createHttpApp(options: {
       },
     }),
   );
+  app.use((_req, res, next) => {
+    if (!draining()) return next();
+    res.set('connection', 'close').status(503).json({ errors: [{ message: 'Server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -1,0 +1,166 @@
+import {
+  ChatDocument,
+  ChatsDocument,
+  LastMessageDocument,
+  MessagesDocument,
+  PostMessageDocument,
+  StartChatDocument,
+} from './generated/graphql';
+import { dataOf, type GraphQLResponse, graphql, startTestApp, type TestApp } from '../src/testing/harness';
+
+let t: TestApp;
+let chatId: string;
+const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+
+beforeAll(async () => {
+  t = await startTestApp();
+  chatId = dataOf(await t.request(StartChatDocument, { firstMessage: { sender: 'a', text: 'hi' } })).startChat.id;
+});
+afterAll(() => t.close());
+
+function expectError(response: GraphQLResponse<unknown>, code: string, message?: RegExp) {
+  expect(response.errors?.[0]?.extensions?.code).toBe(code);
+  if (message) expect(response.errors?.[0]?.message).toMatch(message);
+}
+
+async function messageCount(id = chatId) {
+  return dataOf(await t.request(ChatDocument, { id })).chat?.messageCount;
+}
+
+const post = (input: Partial<{ chatId: string; sender: string; text: string; clientMessageId: string }>) =>
+  t.request(PostMessageDocument, { input: { chatId, sender: 's', text: 't', ...input } });
+
+describe('malformed and unknown ids', () => {
+  it.each([
+    ['chat', () => t.request(ChatDocument, { id: 'not-a-uuid' })],
+    ['chats', () => t.request(ChatsDocument, { ids: [chatId, '123'] })],
+    ['messages', () => t.request(MessagesDocument, { chatId: 'x' })],
+    ['lastMessage', () => t.request(LastMessageDocument, { chatId: `${chatId}0` })],
+    ['postMessage', () => post({ chatId: 'zzzzzzzz-0000-4000-8000-000000000000' })],
+  ])('%s with a malformed UUID is BAD_USER_INPUT', async (_name, run) => {
+    expectError(await run(), 'BAD_USER_INPUT', /UUID/);
+  });
+
+  it.each([
+    ['postMessage', () => post({ chatId: UNKNOWN })],
+    ['messages', () => t.request(MessagesDocument, { chatId: UNKNOWN })],
+    ['lastMessage', () => t.request(LastMessageDocument, { chatId: UNKNOWN })],
+  ])('%s of an unknown chat is NOT_FOUND', async (_name, run) => {
+    expectError(await run(), 'NOT_FOUND', new RegExp(UNKNOWN));
+  });
+
+  it('refuses more than 100 ids in chats', async () => {
+    const ids = Array.from({ length: 101 }, () => UNKNOWN);
+    expectError(await t.request(ChatsDocument, { ids }), 'BAD_USER_INPUT', /at most 100/);
+  });
+});
+
+describe('message content', () => {
+  it.each([
+    ['empty text', { text: '' }, /text/],
+    ['whitespace-only text', { text: ' \n\t ' }, /text/],
+    ['text over 4,000 characters', { text: 'x'.repeat(4001) }, /text.*4000/],
+    ['empty sender', { sender: '' }, /sender/],
+    ['sender over 100 characters', { sender: 's'.repeat(101) }, /sender.*100/],
+    ['clientMessageId over 64 characters', { clientMessageId: 'k'.repeat(65) }, /clientMessageId.*64/],
+  ])('%s is BAD_USER_INPUT naming the field and limit, and writes nothing', async (_name, input, message) => {
+    const before = await messageCount();
+    expectError(await post(input), 'BAD_USER_INPUT', message);
+    expect(await messageCount()).toBe(before);
+  });
+
+  it('accepts exactly the limits', async () => {
+    const message = dataOf(await post({ text: 'x'.repeat(4000), sender: 's'.repeat(100), clientMessageId: 'k'.repeat(64) }));
+    expect(message.postMessage.text).toHaveLength(4000);
+  });
+
+  it('checks the first message of startChat and creates no chat when it is bad', async () => {
+    const response = await t.request(StartChatDocument, { firstMessage: { sender: 'a', text: '   ' } });
+    expectError(response, 'BAD_USER_INPUT', /text/);
+    const [{ count }] = await t.app.orm.em.fork().getConnection().execute('select count(*)::int as count from chat');
+    expect(count).toBe(1);
+  });
+});
+
+describe('paging arguments', () => {
+  it.each([
+    [{ first: 0 }, /first/],
+    [{ first: 501 }, /first.*500/],
+    [{ last: 0 }, /last/],
+    [{ last: 501 }, /last.*500/],
+    [{ first: 5, last: 5 }, /either first or last/],
+    [{ after: 'garbage' }, /after.*cursor/],
+    [{ before: Buffer.from('seq:-1').toString('base64url') }, /before.*cursor/],
+  ])('%j is BAD_USER_INPUT', async (args, message) => {
+    expectError(await t.request(MessagesDocument, { chatId, ...args }), 'BAD_USER_INPUT', message);
+  });
+});
+
+describe('HTTP and query limits', () => {
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('answers malformed JSON with HTTP 400', async () => {
+    const response = await send('{"query": "{ chat(id: ');
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('refuses a mutation over GET', async () => {
+    const query = encodeURIComponent('mutation { startChat { id } }');
+    const response = await fetch(`${t.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(response.status).toBe(405);
+  });
+
+  it('refuses a request body over the limit with HTTP 413', async () => {
+    const response = await send(JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(200_000) } }));
+    expect(response.status).toBe(413);
+    expect((await response.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  const nested = (depth: number) => {
+    let selection = 'id';
+    for (let i = 0; i < depth; i++) selection = `messages { nodes { chat { ${selection} } } }`;
+    return `{ chat(id: "${chatId}") { ${selection} } }`;
+  };
+
+  it('refuses a query nested 20 levels deep, naming the depth limit', async () => {
+    const response = await graphql(t.url, nested(7));
+    expect(response.errors?.[0]?.message).toMatch(/depth limit/i);
+    expect(response.data).toBeUndefined();
+  });
+
+  it('refuses deep nesting hidden in fragments', async () => {
+    const fragments = Array.from({ length: 10 }, (_, i) => `fragment F${i} on Chat { messages { nodes { chat { ${i < 9 ? `...F${i + 1}` : 'id'} } } } }`);
+    const response = await graphql(t.url, `{ chat(id: "${chatId}") { ...F0 } } ${fragments.join(' ')}`);
+    expect(response.errors?.[0]?.message).toMatch(/depth limit/i);
+  });
+
+  const aliased = (count: number) =>
+    `{ ${Array.from({ length: count }, (_, i) => `a${i}: messages(chatId: "${chatId}", first: 500) { nodes { text } }`).join(' ')} }`;
+
+  it('refuses a thousand aliased 500-message pages before execution, naming the limit', async () => {
+    const response = await graphql(t.url, aliased(1000));
+    expect(response.errors?.[0]?.message).toMatch(/(token|alias)(es)? limit of \d+ exceeded/i);
+    expect(response.data).toBeUndefined();
+  });
+
+  it('refuses more than 30 aliases', async () => {
+    const response = await graphql(t.url, aliased(40));
+    expect(response.errors?.[0]?.message).toMatch(/aliases limit of 30 exceeded/i);
+    expect(response.data).toBeUndefined();
+  });
+
+  it('refuses an operation asking for too much work, naming the complexity limit', async () => {
+    const ids = Array.from({ length: 100 }, () => chatId);
+    const query = `query($ids: [ID!]!) { chats(ids: $ids) { messages(first: 500) { nodes { text sender } } } }`;
+    const response = await graphql(t.url, query, { ids });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(response.errors?.[0]?.message).toMatch(/complexity limit/);
+  });
+
+  it('keeps serving after all of the above', async () => {
+    expect(dataOf(await t.request(ChatDocument, { id: chatId })).chat?.id).toBe(chatId);
+  });
+});
