@@ -19,13 +19,14 @@ export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): 
     clientUrl: databaseUrl,
     entities: [Chat, Message],
     extensions: [Migrator],
+    // The database must exist: creating it here would race between instances starting together.
+    ensureDatabase: false,
     pool: { min: 0, max: poolSize },
     migrations: {
       path: join(__dirname, 'migrations'),
       migrationsList,
       emit: 'ts',
-      snapshot: true,
-      snapshotName: '.snapshot',
+      snapshot: false,
       transactional: true,
     },
     debug: onQuery ? ['query'] : false,
@@ -38,5 +39,7 @@ export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): 
 export default (() => {
   const config = loadConfig();
   const embedded = `postgresql://postgres:password@127.0.0.1:${config.embeddedPgPort}/parley`;
-  return ormConfig({ databaseUrl: config.databaseUrl ?? embedded });
+  const options = ormConfig({ databaseUrl: config.databaseUrl ?? embedded });
+  // The snapshot lets migration:create diff against the last migration; the app itself never writes it.
+  return { ...options, migrations: { ...options.migrations, snapshot: true, snapshotName: '.snapshot' } };
 })();

@@ -1,11 +1,21 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig, type OrmOptions } from '../../mikro-orm.config';
 
-/** Connects and applies the committed migrations that are still pending. */
+/** Any constant shared by all instances: serialises their migrations (see initOrm). */
+const MIGRATION_LOCK = 7_220_113;
+
+/**
+ * Connects and applies the committed migrations that are still pending. Several instances may start at once:
+ * the first takes a transaction-scoped advisory lock and migrates inside that transaction; the others wait for
+ * it and then find nothing left to do.
+ */
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(options));
   try {
-    await orm.getMigrator().up();
+    await orm.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+      await orm.getMigrator().up({ transaction: em.getTransactionContext() });
+    });
   } catch (error) {
     await orm.close(true);
     throw error;
