@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+
+/** The data set every target starts from (see seed.ts). */
+export const DATA = { chats: 1000, messagesPerChat: 20, bigChatMessages: 10_000 } as const;
+
+/** Seeded chats have predictable ids, so the load process needs no fixture: chat i is `chatId(i)`. */
+export function chatId(index: number): string {
+  return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
+}
+
+export const BIG_CHAT = chatId(DATA.chats);
+export const HOT_CHAT = chatId(0);
+
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+
+export interface GraphQLBody {
+  operationName: string;
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+/** One request of a workload and a check of its `data`: returns what is wrong, or null. */
+export interface Exchange {
+  body: GraphQLBody;
+  check(data: unknown): string | null;
+}
+
+export interface Workload {
+  name: WorkloadName;
+  title: string;
+  next(): Exchange;
+}
+
+// ---- the operations (the baseline dispatches on operationName and answers the same selections) ----
+
+const MESSAGE_FIELDS = 'id chatId seq sender text system createdAt clientMessageId';
+
+export const OPERATIONS = {
+  PostMessage: `mutation PostMessage($input: PostMessageInput!) { postMessage(input: $input) { ${MESSAGE_FIELDS} } }`,
+  LastPage: `query LastPage($chatId: ID!) { messages(chatId: $chatId, last: 50) { nodes { id seq sender text createdAt } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+  Chats: `query Chats($ids: [ID!]!) { chats(ids: $ids) { id messageCount lastMessage { text sender createdAt } } }`,
+  LastMessage: `query LastMessage($chatId: ID!) { lastMessage(chatId: $chatId) { id seq sender text createdAt } }`,
+  StartChat: `mutation StartChat($firstMessage: NewMessageInput) { startChat(firstMessage: $firstMessage) { id createdAt messageCount } }`,
+  MessageAdded: `subscription MessageAdded($chatId: ID!, $afterSeq: Int) { messageAdded(chatId: $chatId, afterSeq: $afterSeq) { id chatId seq sender text createdAt } }`,
+} as const;
+
+export type OperationName = keyof typeof OPERATIONS;
+
+// ---- shape checks: exact key sets and value types, so both targets must answer the same JSON ----
+
+type Shape = 'string' | 'int' | 'boolean' | 'iso' | 'uuid' | 'string?' | { [key: string]: Shape } | [Shape] | { nullable: Shape };
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function mismatch(value: unknown, shape: Shape, path = 'data'): string | null {
+  if (typeof shape === 'string') {
+    const ok = {
+      string: typeof value === 'string',
+      'string?': value === null || typeof value === 'string',
+      int: Number.isInteger(value),
+      boolean: typeof value === 'boolean',
+      iso: typeof value === 'string' && ISO.test(value),
+      uuid: typeof value === 'string' && UUID.test(value),
+    }[shape];
+    return ok ? null : `${path}: expected ${shape}, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  }
+  if (Array.isArray(shape)) {
+    if (!Array.isArray(value)) return `${path}: expected a list`;
+    for (const [i, item] of value.entries()) {
+      const problem = mismatch(item, shape[0], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if ('nullable' in shape && Object.keys(shape).length === 1) {
+    return value === null ? null : mismatch(value, shape.nullable as Shape, path);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path}: expected an object`;
+  const keys = Object.keys(value).join(',');
+  const expected = Object.keys(shape).join(',');
+  if (keys !== expected) return `${path}: keys ${keys}, expected ${expected}`;
+  for (const [key, inner] of Object.entries(shape as Record<string, Shape>)) {
+    const problem = mismatch((value as Record<string, unknown>)[key], inner, `${path}.${key}`);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+export const MESSAGE_SHAPE = {
+  id: 'uuid', chatId: 'uuid', seq: 'int', sender: 'string', text: 'string', system: 'boolean', createdAt: 'iso', clientMessageId: 'string?',
+} as const satisfies Shape;
+
+export const ADDED_SHAPE = { id: 'uuid', chatId: 'uuid', seq: 'int', sender: 'string', text: 'string', createdAt: 'iso' } as const satisfies Shape;
+
+const PAGE_SHAPE = {
+  nodes: [{ id: 'uuid', seq: 'int', sender: 'string', text: 'string', createdAt: 'iso' }],
+  pageInfo: { hasNextPage: 'boolean', hasPreviousPage: 'boolean', startCursor: 'string?', endCursor: 'string?' },
+} as const satisfies Shape;
+
+const CHATS_SHAPE = [
+  { nullable: { id: 'uuid', messageCount: 'int', lastMessage: { nullable: { text: 'string', sender: 'string', createdAt: 'iso' } } } },
+] as const satisfies Shape;
+
+const LAST_SHAPE = { nullable: { id: 'uuid', seq: 'int', sender: 'string', text: 'string', createdAt: 'iso' } } as const satisfies Shape;
+
+const STARTED_SHAPE = { id: 'uuid', createdAt: 'iso', messageCount: 'int' } as const satisfies Shape;
+
+// ---- the workloads ----
+
+const randomChat = () => chatId(Math.floor(Math.random() * DATA.chats));
+
+/** First the shape, then the facts that show the answer belongs to this request. */
+function checked(shape: Shape, facts: (data: any) => string | null) {
+  return (data: unknown) => mismatch(data, shape) ?? facts(data);
+}
+
+function post(chat: string): Exchange {
+  const text = `bench ${randomUUID()}`;
+  const input = { chatId: chat, sender: 'bench', text };
+  return {
+    body: { operationName: 'PostMessage', query: OPERATIONS.PostMessage, variables: { input } },
+    check: checked({ postMessage: MESSAGE_SHAPE }, ({ postMessage: m }) =>
+      m.chatId === chat && m.text === text && m.seq > DATA.messagesPerChat ? null : `postMessage answered ${JSON.stringify(m)}`,
+    ),
+  };
+}
+
+export const WORKLOADS: Record<WorkloadName, Workload> = {
+  W1: { name: 'W1', title: 'postMessage, random chat', next: () => post(randomChat()) },
+  W2: { name: 'W2', title: 'postMessage, one hot chat', next: () => post(HOT_CHAT) },
+  W3: {
+    name: 'W3',
+    title: 'last 50 of the 10k chat',
+    next: () => ({
+      body: { operationName: 'LastPage', query: OPERATIONS.LastPage, variables: { chatId: BIG_CHAT } },
+      check: checked({ messages: PAGE_SHAPE }, ({ messages: { nodes } }) =>
+        nodes.length === 50 && nodes[49].seq === DATA.bigChatMessages ? null : `page of ${nodes.length} ending at ${nodes.at(-1)?.seq}`,
+      ),
+    }),
+  },
+  W4: {
+    name: 'W4',
+    title: 'chats(50 ids) + lastMessage',
+    next: () => {
+      const ids = Array.from({ length: 50 }, randomChat);
+      return {
+        body: { operationName: 'Chats', query: OPERATIONS.Chats, variables: { ids } },
+        check: checked({ chats: CHATS_SHAPE }, ({ chats }) =>
+          chats.every((c: any, i: number) => c?.id === ids[i] && c.lastMessage) ? null : 'chats out of order or missing',
+        ),
+      };
+    },
+  },
+  W5: {
+    name: 'W5',
+    title: 'lastMessage, random chat',
+    next: () => ({
+      body: { operationName: 'LastMessage', query: OPERATIONS.LastMessage, variables: { chatId: randomChat() } },
+      check: checked({ lastMessage: LAST_SHAPE }, ({ lastMessage }) => (lastMessage ? null : 'lastMessage is null')),
+    }),
+  },
+  W6: {
+    name: 'W6',
+    title: 'startChat + first message',
+    next: () => ({
+      body: {
+        operationName: 'StartChat',
+        query: OPERATIONS.StartChat,
+        variables: { firstMessage: { sender: 'bench', text: 'hello' } },
+      },
+      check: checked({ startChat: STARTED_SHAPE }, ({ startChat }) => (startChat.messageCount === 1 ? null : 'messageCount is not 1')),
+    }),
+  },
+};
+
+/** Checks a whole GraphQL response body: `errors` or a wrong `data` is a failure. */
+export function checkResponse(exchange: Exchange, status: number, body: string): string | null {
+  if (status !== 200) return `HTTP ${status}: ${body.slice(0, 200)}`;
+  let parsed: { data?: unknown; errors?: unknown[] };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return `not JSON: ${body.slice(0, 200)}`;
+  }
+  if (parsed.errors?.length) return `errors: ${JSON.stringify(parsed.errors).slice(0, 300)}`;
+  return exchange.check(parsed.data);
+}
