@@ -63,6 +63,8 @@ describe('message content', () => {
     ['empty sender', { sender: '' }, /sender/],
     ['sender over 100 characters', { sender: 's'.repeat(101) }, /sender.*100/],
     ['clientMessageId over 64 characters', { clientMessageId: 'k'.repeat(65) }, /clientMessageId.*64/],
+    ['a NUL character in text', { text: 'a\u0000b' }, /text.*NUL/],
+    ['an unpaired surrogate in sender', { sender: 'x\ud83d' }, /sender.*Unicode/],
   ])('%s is BAD_USER_INPUT naming the field and limit, and writes nothing', async (_name, input, message) => {
     const before = await messageCount();
     expectError(await post(input), 'BAD_USER_INPUT', message);

@@ -14,6 +14,7 @@ export type ValidMessage = { sender: string; text: string; system: boolean; clie
 /** The invariants of a message's content; every violation names the field and its limit. */
 export function validateMessage(input: NewMessage): ValidMessage {
   const { sender, text, clientMessageId } = input;
+  assertStorable({ sender, text, clientMessageId });
   if (text.trim() === '') throw badInput('text must not be empty or only whitespace');
   if (text.length > LIMITS.text) throw badInput(`text must be at most ${LIMITS.text} characters, got ${text.length}`);
   if (sender.trim() === '') throw badInput('sender must not be empty');
@@ -24,6 +25,15 @@ export function validateMessage(input: NewMessage): ValidMessage {
     throw badInput(`clientMessageId must be 1 to ${LIMITS.clientMessageId} characters, got ${clientMessageId.length}`);
   }
   return { sender, text, system: input.system ?? false, clientMessageId: clientMessageId ?? null };
+}
+
+/** PostgreSQL text can hold neither NUL nor unpaired UTF-16 surrogates; refuse them rather than fail or mangle. */
+function assertStorable(fields: Record<string, string | null | undefined>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value != null && (value.includes('\0') || !value.isWellFormed())) {
+      throw badInput(`${field} must be valid Unicode text without NUL characters`);
+    }
+  }
 }
 
 export interface PageRequest {
