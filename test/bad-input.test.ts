@@ -63,6 +63,7 @@ describe('message content', () => {
     ['empty sender', { sender: '' }, /sender/],
     ['sender over 100 characters', { sender: 's'.repeat(101) }, /sender.*100/],
     ['clientMessageId over 64 characters', { clientMessageId: 'k'.repeat(65) }, /clientMessageId.*64/],
+    ['empty clientMessageId', { clientMessageId: '' }, /clientMessageId/],
     ['a NUL character in text', { text: 'a\u0000b' }, /text.*NUL/],
     ['an unpaired surrogate in sender', { sender: 'x\ud83d' }, /sender.*Unicode/],
   ])('%s is BAD_USER_INPUT naming the field and limit, and writes nothing', async (_name, input, message) => {
@@ -74,6 +75,11 @@ describe('message content', () => {
   it('accepts exactly the limits', async () => {
     const message = dataOf(await post({ text: 'x'.repeat(4000), sender: 's'.repeat(100), clientMessageId: 'k'.repeat(64) }));
     expect(message.postMessage.text).toHaveLength(4000);
+  });
+
+  it('counts characters, not UTF-16 units: 100 emoji make a valid sender', async () => {
+    const sender = '🙂'.repeat(100);
+    expect(dataOf(await post({ sender })).postMessage.sender).toBe(sender);
   });
 
   it('checks the first message of startChat and creates no chat when it is bad', async () => {

@@ -16,15 +16,19 @@ export function validateMessage(input: NewMessage): ValidMessage {
   const { sender, text, clientMessageId } = input;
   assertStorable({ sender, text, clientMessageId });
   if (text.trim() === '') throw badInput('text must not be empty or only whitespace');
-  if (text.length > LIMITS.text) throw badInput(`text must be at most ${LIMITS.text} characters, got ${text.length}`);
+  assertAtMost('text', text, LIMITS.text);
   if (sender.trim() === '') throw badInput('sender must not be empty');
-  if (sender.length > LIMITS.sender) {
-    throw badInput(`sender must be at most ${LIMITS.sender} characters, got ${sender.length}`);
-  }
-  if (clientMessageId != null && (clientMessageId.length === 0 || clientMessageId.length > LIMITS.clientMessageId)) {
-    throw badInput(`clientMessageId must be 1 to ${LIMITS.clientMessageId} characters, got ${clientMessageId.length}`);
-  }
+  assertAtMost('sender', sender, LIMITS.sender);
+  if (clientMessageId === '') throw badInput('clientMessageId must not be empty; omit it instead');
+  if (clientMessageId != null) assertAtMost('clientMessageId', clientMessageId, LIMITS.clientMessageId);
   return { sender, text, system: input.system ?? false, clientMessageId: clientMessageId ?? null };
+}
+
+/** Counts characters as PostgreSQL does (code points), so an emoji is one character, not two UTF-16 units. */
+function assertAtMost(field: string, value: string, limit: number): void {
+  if (value.length <= limit) return;
+  const characters = [...value].length;
+  if (characters > limit) throw badInput(`${field} must be at most ${limit} characters, got ${characters}`);
 }
 
 /** PostgreSQL text can hold neither NUL nor unpaired UTF-16 surrogates; refuse them rather than fail or mangle. */
