@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { initOrm } from './db/orm';
 import { createContext } from './graphql/context';
 import { createSchema } from './graphql/schema';
+import { MessageSubscriptions } from './modules/message/message.subscription';
 import { createAppPubSub } from './pubsub/pubsub';
 import { createApolloServer } from './server/apollo';
 import { createHttpApp } from './server/http';
@@ -31,10 +32,16 @@ export interface AppOptions {
 export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
   const logger = pino({ level: config.logLevel });
   const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, onQuery: options.onQuery });
-  const pubSub = createAppPubSub(config.redisUrl);
+  const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub);
   const httpServer = createServer();
-  const ws = createWebSocketServer({ httpServer, schema, context: () => createContext(orm) });
+  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
+  const ws = createWebSocketServer({
+    httpServer,
+    schema,
+    production: config.production,
+    context: () => ({ ...createContext(orm), messageSubscriptions }),
+  });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;

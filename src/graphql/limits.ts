@@ -7,6 +7,7 @@ import { LIMITS } from '../modules/message/message.rules';
 
 export const MAX_DEPTH = 12;
 export const MAX_COMPLEXITY = 20_000;
+export const MAX_TOKENS = 5000;
 
 /** A page field costs its page size times what is asked of each item (capped: bad sizes fail validation later). */
 export function pageComplexity({ args, childComplexity }: ComplexityEstimatorArgs): number {
@@ -24,7 +25,7 @@ export function armorLimits(production: boolean) {
     maxDepth: { n: MAX_DEPTH, flattenFragments: true, exposeLimits: true },
     maxAliases: { n: 30, exposeLimits: true },
     maxDirectives: { n: 30, exposeLimits: true },
-    maxTokens: { n: 5000, exposeLimits: true },
+    maxTokens: { n: MAX_TOKENS, exposeLimits: true },
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   }).protect();

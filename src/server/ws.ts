@@ -1,17 +1,147 @@
-import type { GraphQLSchema } from 'graphql';
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import type { Context } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import { armorLimits, assertAffordable, MAX_TOKENS } from '../graphql/limits';
 
-/** graphql-ws (graphql-transport-ws protocol) on the HTTP server's port and path. */
+/** The largest message a client may send, as for an HTTP body; a larger one closes the socket (1009). */
+export const WS_MAX_PAYLOAD = 100 * 1024;
+/** Ping every socket this often; one that has not answered by the next ping is terminated. */
+export const WS_KEEP_ALIVE_MS = 12_000;
+/** A client must send `connection_init` this soon after connecting. */
+export const WS_CONNECTION_INIT_TIMEOUT_MS = 3_000;
+
+/**
+ * graphql-ws (graphql-transport-ws protocol) on the HTTP server's port and path, with the limits and error
+ * format of HTTP. `context` is called for every operation and again for every event of a subscription, so an
+ * event's resolvers get their own entity manager and dataloaders and nothing is held between events.
+ */
 export function createWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
-  context: () => Context;
+  production: boolean;
+  context: () => object;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, context } = options;
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const cleanup = useServer({ schema, context }, wsServer);
+  const { httpServer, schema, production, context } = options;
+  const validationRules = [...specifiedRules, ...armorLimits(production).validationRules];
+  const toClient = formatForClient(production);
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
+  const cleanup = useServer(
+    {
+      schema,
+      context,
+      connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
+      onSubscribe: (_ctx, _id, payload) => checkOperation(schema, validationRules, payload),
+      subscribe: (args) => subscribe(args, context),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(toClient) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.flatMap(unwrapSubscribeErrors).map(toClient),
+    },
+    wsServer,
+    WS_KEEP_ALIVE_MS,
+  );
   return { close: async () => cleanup.dispose() };
+}
+
+/** What Apollo checks before executing an HTTP request: token count, validation (graphql-armor rules), complexity. */
+function checkOperation(
+  schema: GraphQLSchema,
+  rules: typeof specifiedRules,
+  payload: SubscribePayload,
+): ExecutionArgs | readonly GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query, { maxTokens: MAX_TOKENS });
+  } catch (error) {
+    return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+  }
+  const invalid = validate(schema, document, rules);
+  if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+  const variableValues = payload.variables ?? {};
+  try {
+    assertAffordable(schema, document, variableValues, payload.operationName ?? undefined);
+  } catch (error) {
+    return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+  }
+  return { schema, document, variableValues, operationName: payload.operationName };
+}
+
+/**
+ * graphql-js's subscribe, except that each event runs with a context of its own, and that a subscription which
+ * cannot start (bad arguments, unknown chat) ends in a protocol `error` message rather than a `next` with errors.
+ */
+async function subscribe(args: ExecutionArgs, context: () => object) {
+  const stream = await createSourceEventStream(args);
+  if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
+  const source = stream[Symbol.asyncIterator]();
+  const events: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      const event = await source.next();
+      if (event.done) return event;
+      return { done: false, value: await execute({ ...args, rootValue: event.value, contextValue: context() }) };
+    },
+    return: async () => {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => events,
+  };
+  return events;
+}
+
+/** Thrown by the first `next()` of a subscription that could not start; graphql-ws sends it as an `error` message. */
+class SubscribeErrors extends Error {
+  constructor(readonly errors: readonly GraphQLError[]) {
+    super(errors.map((error) => error.message).join('; '));
+  }
+}
+
+function failing(errors: readonly GraphQLError[]): AsyncIterableIterator<never> {
+  const iterator: AsyncIterableIterator<never> = {
+    next: () => Promise.reject(new SubscribeErrors(errors)),
+    return: async () => ({ done: true, value: undefined }),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
+function unwrapSubscribeErrors(error: GraphQLError): readonly GraphQLError[] {
+  return error.originalError instanceof SubscribeErrors ? error.originalError.errors : [error];
+}
+
+function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
+  return Symbol.asyncIterator in value;
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+/**
+ * The HTTP formatting (graphql/errors.ts) for websocket errors. Apollo gives every error a code before formatting;
+ * here that falls to us: an exception thrown by our code is INTERNAL_SERVER_ERROR, an error graphql-js raises about
+ * the request itself (a variable of the wrong type) BAD_USER_INPUT.
+ */
+function formatForClient(production: boolean) {
+  const format = formatError(production);
+  return (error: GraphQLError): GraphQLFormattedError => {
+    const formatted = error.toJSON();
+    const thrown = error.originalError && !(error.originalError instanceof GraphQLError);
+    const code = formatted.extensions?.code ?? (thrown ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
+    return format({ ...formatted, extensions: { ...formatted.extensions, code } }, error);
+  };
 }

@@ -1,11 +1,12 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type SubscribeResolverData, Subscription } from 'type-graphql';
 import type { Context } from '../../graphql/context';
 import { pageComplexity } from '../../graphql/limits';
 import { Chat } from '../chat/chat.entity';
 import { ChatService } from '../chat/chat.service';
 import { Message } from './message.entity';
 import { MessageService } from './message.service';
-import { MessageConnection, PageArgs, PostMessageInput } from './message.types';
+import type { SubscriptionContext } from './message.subscription';
+import { MessageAddedArgs, MessageConnection, PageArgs, PostMessageInput } from './message.types';
 
 @Resolver(() => Message)
 export class MessageResolver {
@@ -34,6 +35,17 @@ export class MessageResolver {
   @Mutation(() => Message, { description: 'Posts a message; answers after it is committed.' })
   postMessage(@Arg('input', () => PostMessageInput) input: PostMessageInput, @Ctx() { em }: Context): Promise<Message> {
     return this.messageService.post(em, input);
+  }
+
+  @Subscription(() => Message, {
+    description:
+      'Every message of the chat, in seq order, each once. With afterSeq, first the stored messages with seq > afterSeq, ' +
+      'then live ones, without gap or repeat: reconnect with the last seq you received to miss nothing.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, MessageAddedArgs, SubscriptionContext>) =>
+      context.messageSubscriptions.follow(args.chatId, args.afterSeq),
+  })
+  messageAdded(@Root() message: Message, @Args() _args: MessageAddedArgs): Message {
+    return message;
   }
 
   @FieldResolver(() => Chat)

@@ -37,6 +37,15 @@ export class PageArgs {
   before?: string | null;
 }
 
+@ArgsType()
+export class MessageAddedArgs {
+  @Field(() => ID)
+  chatId!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Replay the stored messages with seq > afterSeq first (>= 0).' })
+  afterSeq?: number | null;
+}
+
 @ObjectType()
 export class PageInfo {
   @Field()

@@ -1,0 +1,139 @@
+import { setImmediate } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { assertUuid, badInput, notFound } from '../../errors';
+import type { AppPubSub, MessageAdded } from '../../pubsub/pubsub';
+import { Chat } from '../chat/chat.entity';
+import { Message } from './message.entity';
+
+/** At most this many messages per query when a feed catches up (a replay, or a burst it has not read yet). */
+export const READ_BATCH = 100;
+
+/**
+ * The live `messageAdded` feeds of one app. The database is the log and the pub/sub only a doorbell: a feed reads
+ * every message it delivers from the database, in seq order, right after the last one it delivered. An event that
+ * arrives late, twice, out of order or not at all changes when a range is read, never what is delivered.
+ */
+export class MessageSubscriptions {
+  /** Reads not yet sent, by `chatId:afterSeq`: the subscribers one event wakes share one query. */
+  private readonly queued = new Map<string, Promise<readonly Message[]>>();
+
+  /** `em` is only forked: every read gets a fresh entity manager. */
+  constructor(
+    private readonly pubSub: AppPubSub,
+    private readonly em: EntityManager,
+  ) {}
+
+  /**
+   * The messages of the chat with seq > afterSeq (without afterSeq: those committed from now on), in seq order, each
+   * once. Bad arguments and an unknown chat fail here, before the first message.
+   */
+  async follow(chatId: string, afterSeq?: number | null): Promise<AsyncIterableIterator<Message>> {
+    assertUuid(chatId, 'chatId');
+    if (afterSeq != null && !(Number.isInteger(afterSeq) && afterSeq >= 0)) {
+      throw badInput(`afterSeq must be an integer >= 0, got ${afterSeq}`);
+    }
+    const feed = new ChatFeed((seq) => this.readAfter(chatId, seq));
+    // Listen before reading the position, so that whatever commits after that read rings the feed.
+    feed.stopListening = await this.pubSub.listenMessageAdded(chatId, feed.ring);
+    try {
+      const chat = await this.em.fork().findOne(Chat, chatId);
+      if (!chat) throw notFound(`chat ${chatId} does not exist`);
+      if (afterSeq != null && afterSeq > chat.messageCount) {
+        throw badInput(`afterSeq ${afterSeq} is after the chat's newest message (seq ${chat.messageCount})`);
+      }
+      feed.start(afterSeq ?? chat.messageCount, chat.messageCount);
+      return feed;
+    } catch (error) {
+      await feed.return();
+      throw error;
+    }
+  }
+
+  /**
+   * Up to READ_BATCH messages after `afterSeq`. The query waits for the current turn of the event loop to end and is
+   * shared by every caller until then; a caller never joins a query that started before it asked.
+   */
+  private readAfter(chatId: string, afterSeq: number): Promise<readonly Message[]> {
+    const key = `${chatId}:${afterSeq}`;
+    const queued = this.queued.get(key);
+    if (queued) return queued;
+    const read = setImmediate().then(() => {
+      this.queued.delete(key);
+      return this.em.fork().find(Message, { chatId, seq: { $gt: afterSeq } }, { orderBy: { seq: 'asc' }, limit: READ_BATCH });
+    });
+    this.queued.set(key, read);
+    return read;
+  }
+}
+
+/** What the context of a websocket operation carries: type-graphql calls `subscribe` without the resolver instance. */
+export interface SubscriptionContext {
+  messageSubscriptions: MessageSubscriptions;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** One subscriber's position in one chat. graphql-js asks for one event at a time, so next() never overlaps itself. */
+class ChatFeed implements AsyncIterableIterator<Message> {
+  stopListening: () => void = () => undefined;
+  /** The highest seq read so far (-1 until the position is known: every event counts until then). */
+  private position = -1;
+  /** The database may hold messages after `position`. */
+  private stale = false;
+  private unread: readonly Message[] = [];
+  private nextUnread = 0;
+  private wake?: () => void;
+  private closed = false;
+
+  constructor(private readonly readAfter: (seq: number) => Promise<readonly Message[]>) {}
+
+  readonly ring = (event?: MessageAdded): void => {
+    if (event && event.seq <= this.position) return; // late or repeated: already read
+    this.stale = true;
+    this.wake?.();
+  };
+
+  start(position: number, newest: number): void {
+    this.position = position;
+    if (newest > position) this.stale = true;
+  }
+
+  async next(): Promise<IteratorResult<Message>> {
+    while (!this.closed) {
+      if (this.nextUnread < this.unread.length) return { done: false, value: this.unread[this.nextUnread++] };
+      if (this.stale) await this.catchUp();
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+    return DONE;
+  }
+
+  async return(): Promise<IteratorResult<Message>> {
+    this.closed = true;
+    this.unread = [];
+    this.stopListening();
+    this.wake?.();
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return this;
+  }
+
+  private async catchUp(): Promise<void> {
+    this.stale = false; // cleared before the read: an event that rings during it triggers the next read
+    let messages: readonly Message[];
+    try {
+      messages = await this.readAfter(this.position);
+    } catch (error) {
+      if (this.closed) return;
+      await this.return();
+      throw error;
+    }
+    if (this.closed || messages.length === 0) return;
+    this.unread = messages;
+    this.nextUnread = 0;
+    this.position = messages[messages.length - 1].seq;
+    if (messages.length === READ_BATCH) this.stale = true;
+  }
+}
