@@ -39,7 +39,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const ws = createWebSocketServer({
     httpServer,
     schema,
-    production: config.production,
+    config,
     context: () => ({ ...createContext(orm), messageSubscriptions }),
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });

@@ -127,11 +127,11 @@ describe('messageAdded errors arrive as protocol error messages', () => {
   const unknownChat = '00000000-0000-4000-8000-000000000000';
 
   it.each([
-    ['an unknown chat', { chatId: unknownChat }, 'NOT_FOUND', /does not exist/],
-    ['a malformed chat id', { chatId: 'not-a-uuid' }, 'BAD_USER_INPUT', /chatId must be a UUID/],
-    ['a negative afterSeq', { afterSeq: -1 }, 'BAD_USER_INPUT', /afterSeq must be an integer >= 0/],
-    ['an afterSeq past the newest message', { afterSeq: 5 }, 'BAD_USER_INPUT', /after the chat's newest message/],
-  ])('%s is %s, and the socket stays usable', async (_case, variables, code, message) => {
+    ['an unknown chat', 'NOT_FOUND', { chatId: unknownChat }, /does not exist/],
+    ['a malformed chat id', 'BAD_USER_INPUT', { chatId: 'not-a-uuid' }, /chatId must be a UUID/],
+    ['a negative afterSeq', 'BAD_USER_INPUT', { afterSeq: -1 }, /afterSeq must be an integer >= 0/],
+    ['an afterSeq past the newest message', 'BAD_USER_INPUT', { afterSeq: 5 }, /after the chat's newest message/],
+  ])('%s is %s, and the socket stays usable', async (_case, code, variables, message) => {
     const chatId = await startChat();
     const c = client();
     const failing = subscribe(c, MessageAddedDocument, { chatId, ...variables }, (data) => data.messageAdded);
@@ -148,13 +148,32 @@ describe('messageAdded errors arrive as protocol error messages', () => {
     expect(await failing.ended).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
   });
 
-  it('the HTTP validation limits apply: a too-deep subscription is GRAPHQL_VALIDATION_FAILED', async () => {
+  const errorsOf = (c: Client, query: string) =>
+    new Promise((resolve) => c.subscribe({ query }, { next: resolve, error: resolve, complete: () => resolve('completed') }));
+
+  it('the HTTP limits apply: a too-deep subscription is GRAPHQL_VALIDATION_FAILED, too many tokens GRAPHQL_PARSE_FAILED', async () => {
     const chatId = await startChat();
     const deep = `subscription { messageAdded(chatId: "${chatId}") { ${'chat { lastMessage { '.repeat(6)}seq${' } }'.repeat(6)} } }`;
-    const errors = await new Promise((resolve) => {
-      client().subscribe({ query: deep }, { next: () => undefined, error: resolve, complete: () => resolve('completed') });
-    });
-    expect(errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+    expect(await errorsOf(client(), deep)).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) }),
+    ]);
+    const long = `subscription { messageAdded(chatId: "${chatId}") { ${'seq '.repeat(5000)}} }`;
+    expect(await errorsOf(client(), long)).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('5000 tokens'), extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+    ]);
+  });
+
+  it('with introspection off (production) the socket refuses __schema as HTTP does', async () => {
+    const production = await startTestApp({ NODE_ENV: 'production' });
+    const c = connect(production.wsUrl);
+    try {
+      expect(await errorsOf(c, '{ __schema { queryType { name } } }')).toContainEqual(
+        expect.objectContaining({ message: expect.stringContaining('introspection has been disabled'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      );
+    } finally {
+      await c.dispose();
+      await production.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import {
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -15,6 +16,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
+import type { Config } from '../config';
 import { formatError } from '../graphql/errors';
 import { armorLimits, assertAffordable, MAX_TOKENS } from '../graphql/limits';
 
@@ -33,12 +35,16 @@ export const WS_CONNECTION_INIT_TIMEOUT_MS = 3_000;
 export function createWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
-  production: boolean;
+  config: Config;
   context: () => object;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, production, context } = options;
-  const validationRules = [...specifiedRules, ...armorLimits(production).validationRules];
-  const toClient = formatForClient(production);
+  const { httpServer, schema, config, context } = options;
+  const validationRules = [
+    ...specifiedRules,
+    ...armorLimits(config.production).validationRules,
+    ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+  const toClient = formatForClient(config.production);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
   const cleanup = useServer(
     {
@@ -57,7 +63,7 @@ export function createWebSocketServer(options: {
   return { close: async () => cleanup.dispose() };
 }
 
-/** What Apollo checks before executing an HTTP request: token count, validation (graphql-armor rules), complexity. */
+/** What Apollo checks before executing an HTTP request: token count, validation (graphql-armor, introspection), complexity. */
 function checkOperation(
   schema: GraphQLSchema,
   rules: typeof specifiedRules,
