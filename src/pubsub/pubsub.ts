@@ -44,8 +44,8 @@ function inProcessPubSub(): PubSubHandle {
   const eventTarget = new globalThis.EventTarget() as EventTarget;
   setMaxListeners(0, eventTarget as unknown as globalThis.EventTarget); // a chat may have thousands of subscribers
   const pubSub = createPubSub<Topics>({ eventTarget });
-  const listen = listener(eventTarget, new Set(), async () => undefined);
-  return { pubSub: { ...pubSub, listenMessageAdded: listen }, close: async () => undefined };
+  const listenMessageAdded = messageAddedListener(eventTarget, new Set(), async () => undefined);
+  return { pubSub: { ...pubSub, listenMessageAdded }, close: async () => undefined };
 }
 
 /**
@@ -94,7 +94,7 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
     pubSub: {
       ...pubSub,
       publish: (_routingKey, _chatId, event) => publish(event),
-      listenMessageAdded: listener(eventTarget, listeners, subscriptionsEffective),
+      listenMessageAdded: messageAddedListener(eventTarget, listeners, subscriptionsEffective),
     },
     close: async () => {
       publishClient.disconnect();
@@ -103,7 +103,11 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
   };
 }
 
-function listener(eventTarget: EventTarget, everyone: Set<Doorbell>, effective: () => Promise<void>) {
+/**
+ * `listenMessageAdded` over an event target: routed per chat topic, so an event costs only that chat's listeners.
+ * `everyone` holds every listener, for the rare ring-all; `effective` resolves once new listeners surely hear events.
+ */
+function messageAddedListener(eventTarget: EventTarget, everyone: Set<Doorbell>, effective: () => Promise<void>) {
   return async (chatId: string, ring: Doorbell): Promise<() => void> => {
     const topic = topicOf(chatId);
     const onEvent = (event: CustomEvent<MessageAdded>) => ring(Number.isInteger(event.detail?.seq) ? event.detail : undefined);
