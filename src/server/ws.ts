@@ -26,6 +26,8 @@ export const WS_MAX_PAYLOAD = 100 * 1024;
 export const WS_KEEP_ALIVE_MS = 12_000;
 /** A client must send `connection_init` this soon after connecting. */
 export const WS_CONNECTION_INIT_TIMEOUT_MS = 3_000;
+/** On shutdown, a client that has not completed the close handshake by then is cut off (ws itself waits 30 s). */
+export const WS_CLOSE_GRACE_MS = 3_000;
 
 /**
  * graphql-ws (graphql-transport-ws protocol) on the HTTP server's port and path, with the limits and error
@@ -60,7 +62,13 @@ export function createWebSocketServer(options: {
     wsServer,
     WS_KEEP_ALIVE_MS,
   );
-  return { close: async () => cleanup.dispose() };
+  return {
+    close: async () => {
+      const cutOff = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), WS_CLOSE_GRACE_MS);
+      await cleanup.dispose();
+      clearTimeout(cutOff);
+    },
+  };
 }
 
 /** What Apollo checks before executing an HTTP request: token count, validation (graphql-armor, introspection), complexity. */
