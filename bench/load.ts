@@ -2,9 +2,10 @@
  * The load process for W1–W6: drives one workload against one target with autocannon, checks every answer,
  * and prints one JSON line (a `LoadResult`) on stdout. Started by run.ts, separate from the server under test.
  *
- *   node dist/bench/load.js --url http://127.0.0.1:4100/graphql --workload W1 --connections 32 --duration 10 --warmup 3
+ *   node dist/bench/load.js --url http://127.0.0.1:4100/graphql --workload W1 --connections 32 --duration 10 --warmup 3 [--pid SERVER_PID]
  */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkResponse, type Exchange, WORKLOADS, type WorkloadName } from './workloads';
 
@@ -17,6 +18,14 @@ export interface LoadResult {
   /** Transport errors, timeouts, and answers that failed their check (non-2xx, `errors`, wrong shape). */
   errors: number;
   errorSamples: string[];
+  /** CPU time (user + system) the server process spent per answered request, when its pid is known. */
+  serverCpuMsPerRequest?: number;
+}
+
+/** User + system CPU time of a process so far, in ms (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function drive(url: string, workload: WorkloadName, connections: number, duration: number): Promise<LoadResult> {
@@ -64,13 +73,17 @@ async function main() {
       connections: { type: 'string', default: '32' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
+      pid: { type: 'string' },
     },
   });
   const workload = values.workload as WorkloadName;
   if (!values.url || !WORKLOADS[workload]) throw new Error('usage: load.js --url URL --workload W1..W6');
   const connections = Number(values.connections);
   if (Number(values.warmup) > 0) await drive(values.url, workload, connections, Number(values.warmup));
+  const pid = values.pid ? Number(values.pid) : undefined;
+  const cpuBefore = pid && cpuMs(pid);
   const result = await drive(values.url, workload, connections, Number(values.duration));
+  if (pid) result.serverCpuMsPerRequest = (cpuMs(pid) - cpuBefore!) / result.requests;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -149,27 +149,46 @@ function runLoad<T>(script: string, args: string[]): Promise<T> {
 
 type Measurement = LoadResult | FanOutResult;
 
+/** W1–W6 on one server process; W7 on a fresh one, so that its memory per subscription is not blurred by their garbage. */
 async function measureTarget(target: Target, round: number, serverUrl: string, settings: Settings): Promise<Measurement[]> {
   const database = await createSeededDatabase(serverUrl, target);
-  const running = await startTarget(target, database.url, settings, join(RESULTS, 'logs', `${target}-round${round}.log`));
   const results: Measurement[] = [];
+  const report = (result: Measurement) => {
+    console.log(`  round ${round} ${target.padEnd(8)} ${describe(result)}`);
+    results.push(result);
+  };
+  const start = (phase: string) => startTarget(target, database.url, settings, join(RESULTS, 'logs', `${target}-round${round}-${phase}.log`));
   try {
-    for (const workload of settings.workloads) {
-      const result =
-        workload === 'W7'
-          ? await runLoad<FanOutResult>('subscriptions.js', [
-              '--url', running.url, '--pid', String(running.process.pid),
-              '--subscribers', String(settings.subscribers), '--messages', String(settings.messages),
-            ])
-          : await runLoad<LoadResult>('load.js', [
-              '--url', running.url, '--workload', workload,
+    const http = settings.workloads.filter((w): w is WorkloadName => w !== 'W7');
+    if (http.length) {
+      const running = await start('http');
+      try {
+        for (const workload of http) {
+          report(
+            await runLoad<LoadResult>('load.js', [
+              '--url', running.url, '--workload', workload, '--pid', String(running.process.pid),
               '--connections', String(settings.connections), '--duration', String(settings.duration), '--warmup', String(settings.warmup),
-            ]);
-      console.log(`  round ${round} ${target.padEnd(8)} ${describe(result)}`);
-      results.push(result);
+            ]),
+          );
+        }
+      } finally {
+        await running.stop();
+      }
+    }
+    if (settings.workloads.includes('W7')) {
+      const running = await start('ws');
+      try {
+        report(
+          await runLoad<FanOutResult>('subscriptions.js', [
+            '--url', running.url, '--pid', String(running.process.pid),
+            '--subscribers', String(settings.subscribers), '--messages', String(settings.messages),
+          ]),
+        );
+      } finally {
+        await running.stop();
+      }
     }
   } finally {
-    await running.stop();
     await database.drop();
   }
   return results;
@@ -183,7 +202,8 @@ function describe(r: Measurement): string {
   }
   const load = r as LoadResult;
   const samples = load.errorSamples.length ? `  e.g. ${load.errorSamples[0]}` : '';
-  return `${load.workload} ${Math.round(load.requestsPerSecond)} req/s p50 ${load.p50} ms p99 ${load.p99} ms errors ${load.errors}${samples}`;
+  const cpu = load.serverCpuMsPerRequest === undefined ? '' : ` server CPU ${load.serverCpuMsPerRequest.toFixed(2)} ms/req`;
+  return `${load.workload} ${Math.round(load.requestsPerSecond)} req/s p50 ${load.p50} ms p99 ${load.p99} ms errors ${load.errors}${cpu}${samples}`;
 }
 
 // ---- the table ----
@@ -239,6 +259,7 @@ function summarize(workload: Workload, byTarget: Record<Target, Measurement[]>, 
     p50: median(rs.map((r) => r.p50)),
     p99: median(rs.map((r) => r.p99)),
     errors: sum(rs.map((r) => r.errors)),
+    serverCpuMsPerRequest: median(rs.map((r) => r.serverCpuMsPerRequest ?? NaN)),
   });
   const [p, b] = TARGETS.map((t) => side(byTarget[t] as LoadResult[]));
   const ratio = p.requestsPerSecond / b.requestsPerSecond;
@@ -254,17 +275,19 @@ function summarize(workload: Workload, byTarget: Record<Target, Measurement[]>, 
 }
 
 function table(summaries: Summary[]): string {
-  const header = ['', '', 'Parley', '', '', '', 'baseline', '', '', '', 'Parley÷baseline', ''];
-  const columns = ['workload', '', 'req/s', 'p50', 'p99', 'errors', 'req/s', 'p50', 'p99', 'errors', 'ratio', 'target'];
+  const header = ['', '', 'Parley', '', '', '', '', 'baseline', '', '', '', '', 'Parley÷baseline', ''];
+  const columns = ['workload', '', 'req/s', 'p50', 'p99', 'errors', 'CPU/req', 'req/s', 'p50', 'p99', 'errors', 'CPU/req', 'ratio', 'target'];
   const rows = summaries.map((s) => {
     const flag = s.holds === null ? 'n/a' : s.holds ? 'holds' : 'MISSED';
     if (s.workload === 'W7') {
       const cells = (x: Record<string, number | string>) =>
-        x.skipped ? ['skipped', '', '', ''] : [`${Math.round(x.deliveriesPerSecond as number)}/s`, ms(x.p50 as number), ms(x.p99 as number), String(x.errors)];
+        x.skipped ? ['skipped', '', '', '', ''] : [`${Math.round(x.deliveriesPerSecond as number)}/s`, ms(x.p50 as number), ms(x.p99 as number), String(x.errors), ''];
       const ratio = s.ratio === null ? '-' : `p99 ${s.ratio.toFixed(2)}×`;
       return [`W7 ${s.title}`, '', ...cells(s.parley), ...cells(s.baseline), ratio, flag];
     }
-    const cells = (x: Record<string, number | string>) => [String(Math.round(x.requestsPerSecond as number)), ms(x.p50 as number), ms(x.p99 as number), String(x.errors)];
+    const cells = (x: Record<string, number | string>) => [
+      String(Math.round(x.requestsPerSecond as number)), ms(x.p50 as number), ms(x.p99 as number), String(x.errors), ms(x.serverCpuMsPerRequest as number),
+    ];
     return [`${s.workload} ${s.title}`, '', ...cells(s.parley), ...cells(s.baseline), `${s.ratio!.toFixed(2)}×`, flag];
   });
   const all = [header, columns, ...rows];

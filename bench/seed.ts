@@ -24,13 +24,16 @@ export async function createSeededDatabase(serverUrl: string, label: string): Pr
   await withClient(serverUrl, (client) => client.query(`create database "${name}"`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const orm = await initOrm({ databaseUrl: url.toString(), poolSize: 1 });
-  await orm.close();
-  await withClient(url.toString(), seed);
-  return {
-    url: url.toString(),
-    drop: () => withClient(serverUrl, async (client) => void (await client.query(`drop database if exists "${name}" with (force)`))),
-  };
+  const drop = () => withClient(serverUrl, async (client) => void (await client.query(`drop database if exists "${name}" with (force)`)));
+  try {
+    const orm = await initOrm({ databaseUrl: url.toString(), poolSize: 2 });
+    await orm.close();
+    await withClient(url.toString(), seed);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { url: url.toString(), drop };
 }
 
 /** 1,000 chats of 20 messages and one of 10,000, each with gap-free seqs and message_count = its newest seq. */

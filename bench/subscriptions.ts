@@ -110,6 +110,7 @@ async function run(options: { url: string; pid: number; subscribers: number; mes
   const problems = { wrongShape: 0 };
   const empty = { subscribers: options.subscribers, messages, deliveries: 0, deliveriesPerSecond: 0, p50: 0, p99: 0, max: 0, lost: 0, duplicated: 0, outOfOrder: 0, wrongShape: 0, failedPosts: 0, rssPerSubscriptionKiB: 0 };
 
+  await sleep(1000); // let the server settle after its start
   const rssBefore = rssBytes(pid);
   const subscribers: Subscriber[] = [];
   try {

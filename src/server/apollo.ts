@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLSchema } from 'graphql';
@@ -28,8 +28,12 @@ export function createApolloServer(options: {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatError(config.production),
+    // Compact JSON: Apollo pretty-prints by default, which doubles the bytes of a list answer.
+    stringifyResult: (result) => JSON.stringify(result),
     validationRules: armor.validationRules,
     plugins: [
+      // No @cacheControl hints here, and the default plugin wraps every field's resolver to look for them.
+      ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
       complexityPlugin(schema),
       ApolloServerPluginDrainHttpServer({ httpServer }),

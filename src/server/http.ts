@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
 import type { Context } from '../graphql/context';
 
@@ -22,16 +23,8 @@ export function createHttpApp(options: {
   const { config, apollo, logger, context, ready, draining } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-    }),
-  );
+  app.disable('etag'); // a hash of every answer, for caching that POST /graphql never gets
+  app.use(requestLogging(logger));
   app.use((_req, res, next) => {
     if (!draining()) return next();
     res.set('connection', 'close').status(503).json({ errors: [{ message: 'Server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
@@ -53,6 +46,27 @@ export function createHttpApp(options: {
   return app;
 }
 
+/** Every response carries an `x-request-id` (the client's, or a new one). */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
+/**
+ * One log line per request at level info (pino-http). Below info there is no line to write, so only the request
+ * id is set: pino-http would still serialise every request into a child logger and time its response, a few
+ * percent of a small request's CPU (see bench/README.md).
+ */
+function requestLogging(logger: Logger): express.RequestHandler {
+  if (logger.isLevelEnabled('info')) return pinoHttp({ logger, genReqId: requestId });
+  return (req, res, next) => {
+    req.id = requestId(req, res);
+    req.log = logger;
+    next();
+  };
+}
+
 /** Body-parser and other non-GraphQL failures, answered as GraphQL-shaped JSON instead of an HTML page. */
 const jsonErrors: ErrorRequestHandler = (error, req, res, _next) => {
   const status: number = error.status ?? error.statusCode ?? 500;
@@ -61,6 +75,6 @@ const jsonErrors: ErrorRequestHandler = (error, req, res, _next) => {
     'entity.too.large': ['PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${BODY_LIMIT}`],
   };
   const [code, message] = known[error.type] ?? (status < 500 ? ['BAD_REQUEST', String(error.message)] : ['INTERNAL_SERVER_ERROR', 'Internal server error']);
-  if (status >= 500) req.log.error({ err: error }, 'request failed');
+  if (status >= 500) req.log.error({ err: error, reqId: req.id }, 'request failed');
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 };
