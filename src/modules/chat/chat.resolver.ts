@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context';
-import type { Row } from '../../graphql/loaders';
+import type { Row } from '../../db/rows';
 import { listComplexity, pageComplexity } from '../../graphql/limits';
 import { Message } from '../message/message.entity';
 import { MessageService } from '../message/message.service';

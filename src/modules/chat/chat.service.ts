@@ -1,25 +1,36 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import type { Row } from '../../db/rows';
 import { assertUuid, badInput, notFound } from '../../errors';
 import type { Loaders } from '../../graphql/loaders';
-import { Message } from '../message/message.entity';
 import { type NewMessage, validateMessage } from '../message/message.rules';
 import type { MessageService } from '../message/message.service';
-import { Chat } from './chat.entity';
+import type { Chat } from './chat.entity';
 
 export const MAX_CHATS_PER_QUERY = 100;
+
+const INSERT_CHAT = 'insert into "chat" ("id", "created_at", "message_count") values (?, ?, 0)';
+/** One statement, so the chat and its first message are stored together or not at all. */
+const INSERT_CHAT_WITH_MESSAGE = `
+  with chat as (insert into "chat" ("id", "created_at", "message_count") values (?, ?, 1) returning "id")
+  insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")
+  select ?, "id", 1, ?, ?, ?, ?, ? from chat`;
 
 export class ChatService {
   constructor(private readonly messages: MessageService) {}
 
-  /** Creates a chat, with its first message (seq 1) in the same transaction when one is given. */
-  async start(em: EntityManager, firstMessage?: NewMessage | null): Promise<Chat> {
+  /** Creates a chat, with its first message (seq 1) in the same statement when one is given. */
+  async start(em: EntityManager, firstMessage?: NewMessage | null): Promise<Row<Chat>> {
     const content = firstMessage ? validateMessage(firstMessage) : null;
-    const { chat, message } = await em.transactional(async (tx) => {
-      const chat = tx.create(Chat, { messageCount: content ? 1 : 0 });
-      const message = content ? tx.create(Message, { ...content, chatId: chat.id, seq: 1 }) : null;
-      return { chat, message };
-    });
-    if (message) this.messages.announce(message);
+    const chat = { id: randomUUID(), createdAt: new Date(), messageCount: content ? 1 : 0 };
+    if (!content) {
+      await em.execute(INSERT_CHAT, [chat.id, chat.createdAt]);
+      return chat;
+    }
+    const message = { id: randomUUID(), chatId: chat.id, seq: 1, ...content, createdAt: chat.createdAt };
+    const { sender, text, system, clientMessageId } = message;
+    await em.execute(INSERT_CHAT_WITH_MESSAGE, [chat.id, chat.createdAt, message.id, sender, text, system, message.createdAt, clientMessageId]);
+    this.messages.announce(message);
     return chat;
   }
 

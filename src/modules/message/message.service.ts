@@ -1,9 +1,10 @@
-import { LockMode } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { assertUuid, notFound } from '../../errors';
+import { type Row, toRows } from '../../db/rows';
 import type { Loaders } from '../../graphql/loaders';
 import type { AppPubSub } from '../../pubsub/pubsub';
-import { Chat } from '../chat/chat.entity';
+import type { Chat } from '../chat/chat.entity';
 import { Message } from './message.entity';
 import { encodeCursor, type NewMessage, type PageRequest, seqWindow, validateMessage } from './message.rules';
 
@@ -17,32 +18,56 @@ export interface MessagePage {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
+/**
+ * Takes the chat's next seq and stores the message in one statement. The UPDATE holds the chat's row lock until
+ * commit, so concurrent posts get consecutive seqs in commit order; no row back means there is no such chat.
+ */
+const INSERT_NEXT = `
+  with chat as (update "chat" set "message_count" = "message_count" + 1 where "id" = ? returning "message_count")
+  insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")
+  select ?, ?, "message_count", ?, ?, ?, ?, ? from chat
+  returning "seq"`;
+
+type Posted = { message: Row<Message>; created: boolean };
+
 export class MessageService {
   constructor(private readonly pubSub: AppPubSub) {}
 
-  /**
-   * Stores a message and answers once it is committed. The chat row is locked for the transaction, so seqs are
-   * handed out gap-free in commit order and an idempotency key is checked against everything committed before.
-   */
-  async post(em: EntityManager, input: PostMessage): Promise<Message> {
+  /** Stores a message and answers once it is committed; publishes it only when it is new. */
+  async post(em: EntityManager, input: PostMessage): Promise<Row<Message>> {
     assertUuid(input.chatId, 'chatId');
     const content = validateMessage(input);
-    const { message, created } = await em.transactional(async (tx) => {
-      const chat = await tx.findOne(Chat, input.chatId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!chat) throw notFound(`chat ${input.chatId} does not exist`);
-      if (content.clientMessageId !== null) {
-        const stored = await tx.findOne(Message, { chatId: chat.id, clientMessageId: content.clientMessageId });
-        if (stored) return { message: stored, created: false };
-      }
-      chat.messageCount += 1;
-      return { message: tx.create(Message, { ...content, chatId: chat.id, seq: chat.messageCount }), created: true };
-    });
+    const draft = { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() };
+    const { message, created }: Posted =
+      content.clientMessageId === null
+        ? { message: await this.insertNext(em, draft), created: true }
+        : await em.transactional((tx) => this.insertOnce(tx, draft));
     if (created) this.announce(message);
     return message;
   }
 
+  /**
+   * With an idempotency key: the chat row is locked first, so the key is checked against everything committed
+   * before, and concurrent posts with one key store one message.
+   */
+  private async insertOnce(tx: EntityManager, draft: Row<Message>): Promise<Posted> {
+    const [chat] = await tx.execute('select 1 from "chat" where "id" = ? for update', [draft.chatId]);
+    if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
+    const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
+    const [stored] = await tx.execute(keyed, [draft.chatId, draft.clientMessageId]);
+    if (stored) return { message: toRows(tx, Message, [stored])[0], created: false };
+    return { message: await this.insertNext(tx, draft), created: true };
+  }
+
+  private async insertNext(em: EntityManager, draft: Row<Message>): Promise<Row<Message>> {
+    const { id, chatId, sender, text, system, createdAt, clientMessageId } = draft;
+    const [row] = await em.execute(INSERT_NEXT, [chatId, id, chatId, sender, text, system, createdAt, clientMessageId]);
+    if (!row) throw notFound(`chat ${chatId} does not exist`);
+    return { ...draft, seq: row.seq };
+  }
+
   /** Publishes a committed message to its chat's subscribers. */
-  announce(message: Message): void {
+  announce(message: Row<Message>): void {
     this.pubSub.publish('MESSAGE_ADDED', message.chatId, { chatId: message.chatId, seq: message.seq });
   }
 
