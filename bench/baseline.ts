@@ -63,10 +63,23 @@ async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise
   }
 }
 
-const INSERT_MESSAGE =
-  'insert into message (id, chat_id, seq, sender, text, system, created_at, client_message_id) values ($1, $2, $3, $4, $5, $6, $7, $8)';
-const insertMessage = (client: PoolClient, m: MessageRow) =>
-  client.query(INSERT_MESSAGE, [m.id, m.chat_id, m.seq, m.sender, m.text, m.system, m.created_at, m.client_message_id]);
+/** The same statements as Parley's MessageService and ChatService (see there for why they are correct). */
+const INSERT_NEXT = `
+  with chat as (update chat set message_count = message_count + 1 where id = $1 returning message_count)
+  insert into message (id, chat_id, seq, sender, text, system, created_at, client_message_id)
+  select $2, $1, message_count, $3, $4, $5, $6, $7 from chat
+  returning seq`;
+const INSERT_CHAT = 'insert into chat (id, created_at, message_count) values ($1, $2, 0)';
+const INSERT_CHAT_WITH_MESSAGE = `
+  with chat as (insert into chat (id, created_at, message_count) values ($1, $2, 1) returning id)
+  insert into message (id, chat_id, seq, sender, text, system, created_at, client_message_id)
+  select $3, id, 1, $4, $5, $6, $7, $8 from chat`;
+
+async function insertNext(client: Pool | PoolClient, m: MessageRow): Promise<MessageRow> {
+  const { rows } = await client.query(INSERT_NEXT, [m.chat_id, m.id, m.sender, m.text, m.system, m.created_at, m.client_message_id]);
+  if (!rows[0]) throw new BadRequest(`chat ${m.chat_id} does not exist`);
+  return { ...m, seq: rows[0].seq };
+}
 
 const messageJson = (m: MessageRow) => ({
   id: m.id,
@@ -82,22 +95,20 @@ const messageJson = (m: MessageRow) => ({
 async function postMessage({ input }: any) {
   const chatId = uuid(input?.chatId, 'chatId');
   const content = newMessage(input);
-  const { message, created } = await transaction(async (client) => {
-    const { rows } = await client.query('select * from chat where id = $1 limit 1 for update', [chatId]);
-    if (!rows[0]) throw new BadRequest(`chat ${chatId} does not exist`);
-    if (content.clientMessageId !== null) {
-      const stored = await client.query('select * from message where chat_id = $1 and client_message_id = $2 limit 1', [chatId, content.clientMessageId]);
-      if (stored.rows[0]) return { message: stored.rows[0] as MessageRow, created: false };
-    }
-    const seq = rows[0].message_count + 1;
-    const message: MessageRow = {
-      id: randomUUID(), chat_id: chatId, seq, sender: content.sender, text: content.text, system: content.system,
-      created_at: new Date(), client_message_id: content.clientMessageId,
-    };
-    await insertMessage(client, message);
-    await client.query('update chat set message_count = $1 where id = $2', [seq, chatId]);
-    return { message, created: true };
-  });
+  const draft: MessageRow = {
+    id: randomUUID(), chat_id: chatId, seq: 0, sender: content.sender, text: content.text, system: content.system,
+    created_at: new Date(), client_message_id: content.clientMessageId,
+  };
+  const { message, created } =
+    content.clientMessageId === null
+      ? { message: await insertNext(pool, draft), created: true }
+      : await transaction(async (client) => {
+          const { rows } = await client.query('select 1 from chat where id = $1 for update', [chatId]);
+          if (!rows[0]) throw new BadRequest(`chat ${chatId} does not exist`);
+          const stored = await client.query('select * from message where chat_id = $1 and client_message_id = $2', [chatId, content.clientMessageId]);
+          if (stored.rows[0]) return { message: stored.rows[0] as MessageRow, created: false };
+          return { message: await insertNext(client, draft), created: true };
+        });
   if (created) broadcast(message);
   return { postMessage: messageJson(message) };
 }
@@ -105,15 +116,13 @@ async function postMessage({ input }: any) {
 async function startChat({ firstMessage }: any) {
   const content = firstMessage ? newMessage(firstMessage) : null;
   const chat = { id: randomUUID(), created_at: new Date(), message_count: content ? 1 : 0 };
-  await transaction(async (client) => {
-    await client.query('insert into chat (id, created_at, message_count) values ($1, $2, $3)', [chat.id, chat.created_at, chat.message_count]);
-    if (content) {
-      await insertMessage(client, {
-        id: randomUUID(), chat_id: chat.id, seq: 1, sender: content.sender, text: content.text, system: content.system,
-        created_at: new Date(), client_message_id: content.clientMessageId,
-      });
-    }
-  });
+  if (content) {
+    await pool.query(INSERT_CHAT_WITH_MESSAGE, [
+      chat.id, chat.created_at, randomUUID(), content.sender, content.text, content.system, chat.created_at, content.clientMessageId,
+    ]);
+  } else {
+    await pool.query(INSERT_CHAT, [chat.id, chat.created_at]);
+  }
   return { startChat: { id: chat.id, createdAt: chat.created_at.toISOString(), messageCount: chat.message_count } };
 }
 

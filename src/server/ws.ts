@@ -95,6 +95,24 @@ function checkOperation(
 }
 
 /**
+ * Results by event and operation. Subscribers of one chat at one position share the database read, so they get the
+ * same message objects; with the same operation they then share one execution too, instead of one per subscriber.
+ */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+function executeShared(args: ExecutionArgs, event: object, context: () => object): Promise<ExecutionResult> {
+  const key = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
+  let byOperation = executions.get(event);
+  if (!byOperation) executions.set(event, (byOperation = new Map()));
+  let result = byOperation.get(key);
+  if (!result) {
+    result = Promise.resolve(execute({ ...args, rootValue: event, contextValue: context() }));
+    byOperation.set(key, result);
+  }
+  return result;
+}
+
+/**
  * graphql-js's subscribe, except that each event runs with a context of its own, and that a subscription which
  * cannot start (bad arguments, unknown chat) ends in a protocol `error` message rather than a `next` with errors.
  */
@@ -106,7 +124,7 @@ async function subscribe(args: ExecutionArgs, context: () => object) {
     next: async () => {
       const event = await source.next();
       if (event.done) return event;
-      return { done: false, value: await execute({ ...args, rootValue: event.value, contextValue: context() }) };
+      return { done: false, value: await executeShared(args, event.value as object, context) };
     },
     return: async () => {
       await source.return?.();
