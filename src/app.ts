@@ -40,7 +40,8 @@ export async function createApp(config: Config & { databaseUrl: string }, option
     httpServer,
     schema,
     config,
-    context: () => ({ ...createContext(orm), messageSubscriptions }),
+    context: () => createContext(orm),
+    subscriptionContext: { messageSubscriptions },
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();

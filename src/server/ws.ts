@@ -2,6 +2,7 @@ import {
   createSourceEventStream,
   type DocumentNode,
   execute,
+  getOperationAST,
   type ExecutionArgs,
   type ExecutionResult,
   GraphQLError,
@@ -31,16 +32,18 @@ export const WS_CLOSE_GRACE_MS = 3_000;
 
 /**
  * graphql-ws (graphql-transport-ws protocol) on the HTTP server's port and path, with the limits and error
- * format of HTTP. `context` is called for every operation and again for every event of a subscription, so an
- * event's resolvers get their own entity manager and dataloaders and nothing is held between events.
+ * format of HTTP. `context` is called for every query and mutation and for every event of a subscription, so an
+ * event's resolvers get their own entity manager and dataloaders. A subscription itself holds only
+ * `subscriptionContext`, shared by all: nothing per request is kept alive for as long as a socket listens.
  */
 export function createWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
   config: Config;
   context: () => object;
+  subscriptionContext: object;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, context } = options;
+  const { httpServer, schema, config, context, subscriptionContext } = options;
   const validationRules = [
     ...specifiedRules,
     ...armorLimits(config.production).validationRules,
@@ -51,7 +54,7 @@ export function createWebSocketServer(options: {
   const cleanup = useServer(
     {
       schema,
-      context,
+      context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
       connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
       onSubscribe: (_ctx, _id, payload) => checkOperation(schema, validationRules, payload),
       subscribe: (args) => subscribe(args, context),
@@ -153,6 +156,10 @@ function failing(errors: readonly GraphQLError[]): AsyncIterableIterator<never> 
 
 function unwrapSubscribeErrors(error: GraphQLError): readonly GraphQLError[] {
   return error.originalError instanceof SubscribeErrors ? error.originalError.errors : [error];
+}
+
+function isSubscription({ document, operationName }: ExecutionArgs): boolean {
+  return getOperationAST(document, operationName)?.operation === 'subscription';
 }
 
 function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
