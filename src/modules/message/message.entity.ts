@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Chat } from '../chat/chat.entity';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity()
 @Unique({ properties: ['chatId', 'seq'] })
 @Unique({ properties: ['chatId', 'clientMessageId'] })
 export class Message {
-  [OptionalProps]?: 'createdAt' | 'system';
-
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id!: string;
 
   @Field(() => ID)
   @ManyToOne(() => Chat, { mapToPk: true, fieldName: 'chat_id', deleteRule: 'cascade' })
@@ -32,11 +29,11 @@ export class Message {
 
   @Field()
   @Property({ type: 'boolean', default: false })
-  system: boolean = false;
+  system!: boolean;
 
   @Field()
   @Property({ type: 'datetime', length: 3 })
-  createdAt: Date = new Date();
+  createdAt!: Date;
 
   @Field(() => String, { nullable: true, description: "The client's idempotency key, when it sent one." })
   @Property({ type: 'string', length: 64, nullable: true })

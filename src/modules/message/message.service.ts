@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { assertUuid, notFound } from '../../errors';
-import { type Row, toRows } from '../../db/rows';
+import { toEntities } from '../../db/rows';
 import type { Loaders } from '../../graphql/loaders';
 import type { AppPubSub } from '../../pubsub/pubsub';
 import type { Chat } from '../chat/chat.entity';
@@ -28,16 +28,16 @@ const INSERT_NEXT = `
   select ?, ?, "message_count", ?, ?, ?, ?, ? from chat
   returning "seq"`;
 
-type Posted = { message: Row<Message>; created: boolean };
+type Posted = { message: Message; created: boolean };
 
 export class MessageService {
   constructor(private readonly pubSub: AppPubSub) {}
 
   /** Stores a message and answers once it is committed; publishes it only when it is new. */
-  async post(em: EntityManager, input: PostMessage): Promise<Row<Message>> {
+  async post(em: EntityManager, input: PostMessage): Promise<Message> {
     assertUuid(input.chatId, 'chatId');
     const content = validateMessage(input);
-    const draft = { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() };
+    const draft = Object.assign(new Message(), { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() });
     const { message, created }: Posted =
       content.clientMessageId === null
         ? { message: await this.insertNext(em, draft), created: true }
@@ -50,24 +50,25 @@ export class MessageService {
    * With an idempotency key: the chat row is locked first, so the key is checked against everything committed
    * before, and concurrent posts with one key store one message.
    */
-  private async insertOnce(tx: EntityManager, draft: Row<Message>): Promise<Posted> {
+  private async insertOnce(tx: EntityManager, draft: Message): Promise<Posted> {
     const [chat] = await tx.execute('select 1 from "chat" where "id" = ? for update', [draft.chatId]);
     if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
     const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
     const [stored] = await tx.execute(keyed, [draft.chatId, draft.clientMessageId]);
-    if (stored) return { message: toRows(tx, Message, [stored])[0], created: false };
+    if (stored) return { message: toEntities(tx, Message, [stored])[0], created: false };
     return { message: await this.insertNext(tx, draft), created: true };
   }
 
-  private async insertNext(em: EntityManager, draft: Row<Message>): Promise<Row<Message>> {
+  private async insertNext(em: EntityManager, draft: Message): Promise<Message> {
     const { id, chatId, sender, text, system, createdAt, clientMessageId } = draft;
     const [row] = await em.execute(INSERT_NEXT, [chatId, id, chatId, sender, text, system, createdAt, clientMessageId]);
     if (!row) throw notFound(`chat ${chatId} does not exist`);
-    return { ...draft, seq: row.seq };
+    draft.seq = row.seq;
+    return draft;
   }
 
   /** Publishes a committed message to its chat's subscribers. */
-  announce(message: Row<Message>): void {
+  announce(message: Message): void {
     this.pubSub.publish('MESSAGE_ADDED', message.chatId, { chatId: message.chatId, seq: message.seq });
   }
 

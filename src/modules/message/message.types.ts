@@ -46,7 +46,7 @@ export class MessageAddedArgs {
   afterSeq?: number | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;
@@ -61,7 +61,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MessageEdge {
   @Field()
   cursor!: string;
@@ -70,7 +70,7 @@ export class MessageEdge {
   node!: Message;
 }
 
-@ObjectType({ description: 'Messages in seq order (oldest first) on every page.' })
+@ObjectType({ description: 'Messages in seq order (oldest first) on every page.', simpleResolvers: true })
 export class MessageConnection {
   @Field(() => [MessageEdge])
   edges!: MessageEdge[];
