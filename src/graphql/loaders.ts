@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { toEntities } from '../db/rows';
+import { toRows } from '../db/rows';
 import { Chat } from '../modules/chat/chat.entity';
 import { Message } from '../modules/message/message.entity';
 
@@ -28,7 +28,7 @@ export function createLoaders(em: EntityManager): Loaders {
   return {
     chat: new DataLoader(async (ids) => {
       const rows = await em.execute('select * from "chat" where "id" in (?)', [ids]);
-      const byId = new Map(toEntities(em, Chat, rows).map((chat) => [chat.id, chat]));
+      const byId = new Map(toRows(em, Chat, rows).map((chat) => [chat.id, chat]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     messageRange: new DataLoader(
@@ -39,7 +39,7 @@ export function createLoaders(em: EntityManager): Loaders {
           ranges.flatMap(({ chatId, start, end }) => [chatId, start, end]),
         );
         const byChat = new Map<string, Message[]>();
-        for (const m of toEntities(em, Message, rows)) {
+        for (const m of toRows(em, Message, rows)) {
           const list = byChat.get(m.chatId);
           if (list) list.push(m);
           else byChat.set(m.chatId, [m]);

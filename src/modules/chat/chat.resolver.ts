@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Row } from '../../db/rows';
 import type { Context } from '../../graphql/context';
 import { listComplexity, pageComplexity } from '../../graphql/limits';
 import { Message } from '../message/message.entity';
@@ -37,12 +38,12 @@ export class ChatResolver {
   }
 
   @FieldResolver(() => Message, { nullable: true, description: 'The newest message, null when the chat is empty.' })
-  lastMessage(@Root() chat: Chat, @Ctx() { loaders }: Context): Promise<Message | null> {
+  lastMessage(@Root() chat: Row<Chat>, @Ctx() { loaders }: Context): Promise<Message | null> {
     return this.messageService.last(loaders, chat);
   }
 
   @FieldResolver(() => MessageConnection, { complexity: pageComplexity })
-  messages(@Root() chat: Chat, @Args() page: PageArgs, @Ctx() { loaders }: Context): Promise<MessageConnection> {
+  messages(@Root() chat: Row<Chat>, @Args() page: PageArgs, @Ctx() { loaders }: Context): Promise<MessageConnection> {
     return this.messageService.page(loaders, chat, page);
   }
 }

@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { assertUuid, badInput, notFound } from '../../errors';
 import type { Loaders } from '../../graphql/loaders';
-import { Message } from '../message/message.entity';
+import type { Message } from '../message/message.entity';
 import { type NewMessage, validateMessage } from '../message/message.rules';
 import type { MessageService } from '../message/message.service';
-import { Chat } from './chat.entity';
+import type { Chat } from './chat.entity';
 
 export const MAX_CHATS_PER_QUERY = 100;
 
@@ -22,12 +22,12 @@ export class ChatService {
   /** Creates a chat, with its first message (seq 1) in the same statement when one is given. */
   async start(em: EntityManager, firstMessage?: NewMessage | null): Promise<Chat> {
     const content = firstMessage ? validateMessage(firstMessage) : null;
-    const chat = Object.assign(new Chat(), { id: randomUUID(), createdAt: new Date(), messageCount: content ? 1 : 0 });
+    const chat: Chat = { id: randomUUID(), createdAt: new Date(), messageCount: content ? 1 : 0 };
     if (!content) {
       await em.execute(INSERT_CHAT, [chat.id, chat.createdAt]);
       return chat;
     }
-    const message = Object.assign(new Message(), { id: randomUUID(), chatId: chat.id, seq: 1, ...content, createdAt: chat.createdAt });
+    const message: Message = { id: randomUUID(), chatId: chat.id, seq: 1, ...content, createdAt: chat.createdAt };
     const { sender, text, system, clientMessageId } = message;
     await em.execute(INSERT_CHAT_WITH_MESSAGE, [chat.id, chat.createdAt, message.id, sender, text, system, message.createdAt, clientMessageId]);
     this.messages.announce(message);

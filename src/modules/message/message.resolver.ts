@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type SubscribeResolverData, Subscription } from 'type-graphql';
+import type { Row } from '../../db/rows';
 import type { Context } from '../../graphql/context';
 import { pageComplexity } from '../../graphql/limits';
 import { Chat } from '../chat/chat.entity';
@@ -44,12 +45,12 @@ export class MessageResolver {
     subscribe: ({ args, context }: SubscribeResolverData<unknown, MessageAddedArgs, SubscriptionContext>) =>
       context.messageSubscriptions.follow(args.chatId, args.afterSeq),
   })
-  messageAdded(@Root() message: Message, @Args() _args: MessageAddedArgs): Message {
+  messageAdded(@Root() message: Row<Message>, @Args() _args: MessageAddedArgs): Message {
     return message;
   }
 
   @FieldResolver(() => Chat)
-  async chat(@Root() message: Message, @Ctx() { loaders }: Context): Promise<Chat> {
+  async chat(@Root() message: Row<Message>, @Ctx() { loaders }: Context): Promise<Chat> {
     return this.chatService.get(loaders, message.chatId);
   }
 }

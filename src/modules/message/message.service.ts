@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { assertUuid, notFound } from '../../errors';
-import { toEntities } from '../../db/rows';
+import { toRows } from '../../db/rows';
 import type { Loaders } from '../../graphql/loaders';
 import type { AppPubSub } from '../../pubsub/pubsub';
 import type { Chat } from '../chat/chat.entity';
@@ -37,7 +37,7 @@ export class MessageService {
   async post(em: EntityManager, input: PostMessage): Promise<Message> {
     assertUuid(input.chatId, 'chatId');
     const content = validateMessage(input);
-    const draft = Object.assign(new Message(), { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() });
+    const draft: Message = { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() };
     const { message, created }: Posted =
       content.clientMessageId === null
         ? { message: await this.insertNext(em, draft), created: true }
@@ -55,7 +55,7 @@ export class MessageService {
     if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
     const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
     const [stored] = await tx.execute(keyed, [draft.chatId, draft.clientMessageId]);
-    if (stored) return { message: toEntities(tx, Message, [stored])[0], created: false };
+    if (stored) return { message: toRows(tx, Message, [stored])[0], created: false };
     return { message: await this.insertNext(tx, draft), created: true };
   }
 
