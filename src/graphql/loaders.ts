@@ -27,16 +27,18 @@ export interface Loaders {
 export function createLoaders(em: EntityManager): Loaders {
   return {
     chat: new DataLoader(async (ids) => {
-      const rows = await em.execute('select * from "chat" where "id" in (?)', [ids]);
+      const rows = await em.execute('select * from "chat" where "id" = any(?::uuid[])', [pgArray(ids)]);
       const byId = new Map(toRows(em, Chat, rows).map((chat) => [chat.id, chat]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     messageRange: new DataLoader(
       async (ranges) => {
-        const where = ranges.map(() => '("chat_id" = ? and "seq" between ? and ?)').join(' or ');
         const rows = await em.execute(
-          `select * from "message" where ${where} order by "seq" asc`,
-          ranges.flatMap(({ chatId, start, end }) => [chatId, start, end]),
+          `select "message".* from "message"
+           join unnest(?::uuid[], ?::int[], ?::int[]) as "range"("chat_id", "start", "end")
+             on "message"."chat_id" = "range"."chat_id" and "message"."seq" between "range"."start" and "range"."end"
+           order by "message"."seq" asc`,
+          [pgArray(ranges.map((r) => r.chatId)), pgArray(ranges.map((r) => r.start)), pgArray(ranges.map((r) => r.end))],
         );
         const byChat = new Map<string, Message[]>();
         for (const m of toRows(em, Message, rows)) {
@@ -51,4 +53,12 @@ export function createLoaders(em: EntityManager): Loaders {
       { cacheKeyFn: ({ chatId, start, end }) => `${chatId}:${start}:${end}` },
     ),
   };
+}
+
+/**
+ * A PostgreSQL array literal, sent as one parameter (the ORM would otherwise quote every element into the SQL).
+ * Only for values that need no escaping: UUIDs, which the services validate, and integers.
+ */
+function pgArray(values: readonly (string | number)[]): string {
+  return `{${values.join(',')}}`;
 }
