@@ -12,9 +12,12 @@ const MIGRATION_LOCK = 7_220_113;
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(options));
   try {
-    await orm.em.transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
-      await orm.getMigrator().up({ transaction: em.getTransactionContext() });
+    // The connection's own transaction, not em.transactional: that one would switch on AsyncLocalStorage, which
+    // then tracks every promise of the process for good (a few percent of all CPU; see bench/README.md).
+    const connection = orm.em.getConnection();
+    await connection.transactional(async (trx) => {
+      await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK], 'run', trx);
+      await orm.getMigrator().up({ transaction: trx });
     });
   } catch (error) {
     await orm.close(true);

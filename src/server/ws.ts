@@ -103,8 +103,7 @@ function checkOperation(
  */
 const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
-function executeShared(args: ExecutionArgs, event: object, context: () => object): Promise<ExecutionResult> {
-  const key = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
+function executeShared(args: ExecutionArgs, key: string, event: object, context: () => object): Promise<ExecutionResult> {
   let byOperation = executions.get(event);
   if (!byOperation) executions.set(event, (byOperation = new Map()));
   let result = byOperation.get(key);
@@ -123,11 +122,12 @@ async function subscribe(args: ExecutionArgs, context: () => object) {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
   const source = stream[Symbol.asyncIterator]();
+  const operationKey = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
   const events: AsyncIterableIterator<ExecutionResult> = {
     next: async () => {
       const event = await source.next();
       if (event.done) return event;
-      return { done: false, value: await executeShared(args, event.value as object, context) };
+      return { done: false, value: await executeShared(args, operationKey, event.value as object, context) };
     },
     return: async () => {
       await source.return?.();

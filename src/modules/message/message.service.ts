@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Transaction } from '@mikro-orm/postgresql';
 import { assertUuid, notFound } from '../../errors';
 import { toRows } from '../../db/rows';
 import type { Loaders } from '../../graphql/loaders';
@@ -30,6 +30,17 @@ const INSERT_NEXT = `
 
 type Posted = { message: Message; created: boolean };
 
+/** Runs written-out SQL, inside `trx` when given. */
+type Sql = (query: string, params: unknown[]) => Promise<Record<string, any>[]>;
+
+/**
+ * Not em.transactional: that one would switch on AsyncLocalStorage, which then tracks every promise of the process
+ * for good (a few percent of all CPU; see bench/README.md). The connection's own transactions do not.
+ */
+function sqlIn(em: EntityManager, trx?: Transaction): Sql {
+  return (query, params) => em.getConnection().execute(query, params, 'all', trx);
+}
+
 export class MessageService {
   constructor(private readonly pubSub: AppPubSub) {}
 
@@ -40,8 +51,8 @@ export class MessageService {
     const draft: Message = { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() };
     const { message, created }: Posted =
       content.clientMessageId === null
-        ? { message: await this.insertNext(em, draft), created: true }
-        : await em.transactional((tx) => this.insertOnce(tx, draft));
+        ? { message: await this.insertNext(sqlIn(em), draft), created: true }
+        : await em.getConnection().transactional((trx) => this.insertOnce(em, sqlIn(em, trx), draft));
     if (created) this.announce(message);
     return message;
   }
@@ -50,18 +61,18 @@ export class MessageService {
    * With an idempotency key: the chat row is locked first, so the key is checked against everything committed
    * before, and concurrent posts with one key store one message.
    */
-  private async insertOnce(tx: EntityManager, draft: Message): Promise<Posted> {
-    const [chat] = await tx.execute('select 1 from "chat" where "id" = ? for update', [draft.chatId]);
+  private async insertOnce(em: EntityManager, sql: Sql, draft: Message): Promise<Posted> {
+    const [chat] = await sql('select 1 from "chat" where "id" = ? for update', [draft.chatId]);
     if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
     const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
-    const [stored] = await tx.execute(keyed, [draft.chatId, draft.clientMessageId]);
-    if (stored) return { message: toRows(tx, Message, [stored])[0], created: false };
-    return { message: await this.insertNext(tx, draft), created: true };
+    const [stored] = await sql(keyed, [draft.chatId, draft.clientMessageId]);
+    if (stored) return { message: toRows(em, Message, [stored])[0], created: false };
+    return { message: await this.insertNext(sql, draft), created: true };
   }
 
-  private async insertNext(em: EntityManager, draft: Message): Promise<Message> {
+  private async insertNext(sql: Sql, draft: Message): Promise<Message> {
     const { id, chatId, sender, text, system, createdAt, clientMessageId } = draft;
-    const [row] = await em.execute(INSERT_NEXT, [chatId, id, chatId, sender, text, system, createdAt, clientMessageId]);
+    const [row] = await sql(INSERT_NEXT, [chatId, id, chatId, sender, text, system, createdAt, clientMessageId]);
     if (!row) throw notFound(`chat ${chatId} does not exist`);
     draft.seq = row.seq;
     return draft;
