@@ -50,13 +50,14 @@ export function createWebSocketServer(options: {
     ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const toClient = formatForClient(config.production);
+  const documents = new DocumentCache(schema, validationRules);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
   const cleanup = useServer(
     {
       schema,
       context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
       connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
-      onSubscribe: (_ctx, _id, payload) => checkOperation(schema, validationRules, payload),
+      onSubscribe: (_ctx, _id, payload) => checkOperation(schema, documents, payload),
       subscribe: (args) => subscribe(args, context),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map(toClient) } : undefined,
@@ -74,20 +75,44 @@ export function createWebSocketServer(options: {
   };
 }
 
+/**
+ * Parsed and validated documents by query text, as Apollo keeps them for HTTP: a thousand sockets subscribing with
+ * the same query share one syntax tree (memory per subscription) and validate it once (CPU per subscribe).
+ */
+class DocumentCache {
+  private static readonly SIZE = 500;
+  private readonly valid = new Map<string, DocumentNode>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly rules: typeof specifiedRules,
+  ) {}
+
+  get(query: string): DocumentNode | readonly GraphQLError[] {
+    const cached = this.valid.get(query);
+    if (cached) return cached;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: MAX_TOKENS });
+    } catch (error) {
+      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const invalid = validate(this.schema, document, this.rules);
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+    if (this.valid.size >= DocumentCache.SIZE) this.valid.delete(this.valid.keys().next().value!);
+    this.valid.set(query, document);
+    return document;
+  }
+}
+
 /** What Apollo checks before executing an HTTP request: token count, validation (graphql-armor, introspection), complexity. */
 function checkOperation(
   schema: GraphQLSchema,
-  rules: typeof specifiedRules,
+  documents: DocumentCache,
   payload: SubscribePayload,
 ): ExecutionArgs | readonly GraphQLError[] {
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, { maxTokens: MAX_TOKENS });
-  } catch (error) {
-    return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-  }
-  const invalid = validate(schema, document, rules);
-  if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+  const document = documents.get(payload.query);
+  if (!('kind' in document)) return document;
   const variableValues = payload.variables ?? {};
   try {
     assertAffordable(schema, document, variableValues, payload.operationName ?? undefined);
