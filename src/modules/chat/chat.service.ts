@@ -4,7 +4,7 @@ import { assertUuid, badInput, notFound } from '../../errors';
 import type { Loaders } from '../../graphql/loaders';
 import type { Message } from '../message/message.entity';
 import { type NewMessage, validateMessage } from '../message/message.rules';
-import type { MessageService } from '../message/message.service';
+import { INSERT_MESSAGE, type MessageService } from '../message/message.service';
 import type { Chat } from './chat.entity';
 
 export const MAX_CHATS_PER_QUERY = 100;
@@ -13,7 +13,7 @@ const INSERT_CHAT = 'insert into "chat" ("id", "created_at", "message_count") va
 /** One statement, so the chat and its first message are stored together or not at all. */
 const INSERT_CHAT_WITH_MESSAGE = `
   with chat as (insert into "chat" ("id", "created_at", "message_count") values (?, ?, 1) returning "id")
-  insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")
+  ${INSERT_MESSAGE}
   select ?, "id", 1, ?, ?, ?, ?, ? from chat`;
 
 export class ChatService {

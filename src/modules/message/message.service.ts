@@ -22,9 +22,13 @@ export interface MessagePage {
  * Takes the chat's next seq and stores the message in one statement. The UPDATE holds the chat's row lock until
  * commit, so concurrent posts get consecutive seqs in commit order; no row back means there is no such chat.
  */
+/** The insert both write paths share; what follows it supplies the values in this order. */
+export const INSERT_MESSAGE =
+  'insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")';
+
 const INSERT_NEXT = `
   with chat as (update "chat" set "message_count" = "message_count" + 1 where "id" = ? returning "message_count")
-  insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")
+  ${INSERT_MESSAGE}
   select ?, ?, "message_count", ?, ?, ?, ?, ? from chat
   returning "seq"`;
 
