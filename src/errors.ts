@@ -1,4 +1,4 @@
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED' | 'SERVICE_UNAVAILABLE';
 
 /** An error the client can act on. `graphql/errors.ts` is the one place that turns it into a GraphQL error. */
 export class DomainError extends Error {
@@ -16,6 +16,11 @@ export const notFound = (message: string) => new DomainError('NOT_FOUND', messag
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function assertUuid(value: string, field: string): void {
+/**
+ * The canonical (lower-case) form of a UUID argument. Ids are accepted in any case, but answers, pub/sub topics
+ * and loader keys only ever see this form, so one chat never splits into two.
+ */
+export function uuidOf(value: string, field: string): string {
   if (!UUID.test(value)) throw badInput(`${field} must be a UUID, got "${value.slice(0, 50)}"`);
+  return value.toLowerCase();
 }

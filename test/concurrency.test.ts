@@ -43,7 +43,9 @@ it('keyed and unkeyed posts racing on one chat stay gap-free, one message per ke
   const chatId = await newChat();
   const posts = range(200).map((i) =>
     t.request(PostMessageDocument, {
-      input: { chatId, sender: 'mix', text: `m${i}`, clientMessageId: i % 2 ? `key-${i % 10}` : null },
+      input: i % 2
+        ? { chatId, sender: 'mix', text: `keyed ${i % 10}`, clientMessageId: `key-${i % 10}` }
+        : { chatId, sender: 'mix', text: `m${i}` },
     }),
   );
   const messages = (await Promise.all(posts)).map((r) => dataOf(r).postMessage);

@@ -33,22 +33,23 @@ export function createLoaders(em: EntityManager): Loaders {
     }),
     messageRange: new DataLoader(
       async (ranges) => {
+        // One LATERAL read per range, tagged with the range's position: ranges of one chat may overlap (a page and
+        // `lastMessage`), and each must get exactly its own messages. Each range is an index scan on (chat_id, seq).
         const rows = await em.execute(
-          `select "message".* from "message"
-           join unnest(?::uuid[], ?::int[], ?::int[]) as "range"("chat_id", "start", "end")
-             on "message"."chat_id" = "range"."chat_id" and "message"."seq" between "range"."start" and "range"."end"
-           order by "message"."seq" asc`,
+          `select "range"."i", "message".*
+           from unnest(?::uuid[], ?::int[], ?::int[]) with ordinality as "range"("chat_id", "start", "end", "i")
+           cross join lateral (
+             select * from "message"
+             where "message"."chat_id" = "range"."chat_id" and "message"."seq" between "range"."start" and "range"."end"
+             order by "message"."seq"
+           ) as "message"
+           order by "range"."i", "message"."seq"`,
           [pgArray(ranges.map((r) => r.chatId)), pgArray(ranges.map((r) => r.start)), pgArray(ranges.map((r) => r.end))],
         );
-        const byChat = new Map<string, Message[]>();
-        for (const m of toRows(em, Message, rows)) {
-          const list = byChat.get(m.chatId);
-          if (list) list.push(m);
-          else byChat.set(m.chatId, [m]);
-        }
-        return ranges.map(({ chatId, start, end }) =>
-          (byChat.get(chatId) ?? []).filter((m) => m.seq >= start && m.seq <= end),
-        );
+        const byRange: Message[][] = ranges.map(() => []);
+        const messages = toRows(em, Message, rows);
+        rows.forEach((row, k) => byRange[Number(row.i) - 1].push(messages[k]));
+        return byRange;
       },
       { cacheKeyFn: ({ chatId, start, end }) => `${chatId}:${start}:${end}` },
     ),

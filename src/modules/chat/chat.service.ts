@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { assertUuid, badInput, notFound } from '../../errors';
+import { badInput, notFound, uuidOf } from '../../errors';
 import type { Loaders } from '../../graphql/loaders';
 import type { Message } from '../message/message.entity';
 import { type NewMessage, validateMessage } from '../message/message.rules';
@@ -35,14 +35,13 @@ export class ChatService {
   }
 
   async find(loaders: Loaders, id: string): Promise<Chat | null> {
-    assertUuid(id, 'id');
-    return loaders.chat.load(id);
+    return loaders.chat.load(uuidOf(id, 'id'));
   }
 
   async get(loaders: Loaders, id: string): Promise<Chat> {
-    assertUuid(id, 'chatId');
-    const chat = await loaders.chat.load(id);
-    if (!chat) throw notFound(`chat ${id} does not exist`);
+    const chatId = uuidOf(id, 'chatId');
+    const chat = await loaders.chat.load(chatId);
+    if (!chat) throw notFound(`chat ${chatId} does not exist`);
     return chat;
   }
 
@@ -50,7 +49,7 @@ export class ChatService {
     if (ids.length > MAX_CHATS_PER_QUERY) {
       throw badInput(`ids may list at most ${MAX_CHATS_PER_QUERY} chats, got ${ids.length}`);
     }
-    ids.forEach((id, i) => assertUuid(id, `ids[${i}]`));
-    return Promise.all(ids.map((id) => loaders.chat.load(id)));
+    const chatIds = ids.map((id, i) => uuidOf(id, `ids[${i}]`));
+    return Promise.all(chatIds.map((id) => loaders.chat.load(id)));
   }
 }

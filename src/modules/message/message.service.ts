@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, Transaction } from '@mikro-orm/postgresql';
-import { assertUuid, notFound } from '../../errors';
+import { DomainError, notFound, uuidOf } from '../../errors';
 import { toRows } from '../../db/rows';
 import type { Loaders } from '../../graphql/loaders';
 import type { AppPubSub } from '../../pubsub/pubsub';
@@ -45,14 +45,27 @@ function sqlIn(em: EntityManager, trx?: Transaction): Sql {
   return (query, params) => em.getConnection().execute(query, params, 'all', trx);
 }
 
+/**
+ * A retry must repeat the message it retries: a key reused for other content is a client bug it should hear of
+ * (as Stripe answers a reused idempotency key), not a silent answer with the earlier message.
+ */
+function sameContent(stored: Message, retry: Message): Message {
+  if (stored.sender === retry.sender && stored.text === retry.text && stored.system === retry.system) return stored;
+  throw new DomainError(
+    'IDEMPOTENCY_KEY_REUSED',
+    `clientMessageId "${retry.clientMessageId}" was already used in this chat for a different message (seq ${stored.seq}); ` +
+      'use a new key for a new message',
+  );
+}
+
 export class MessageService {
   constructor(private readonly pubSub: AppPubSub) {}
 
   /** Stores a message and answers once it is committed; publishes it only when it is new. */
   async post(em: EntityManager, input: PostMessage): Promise<Message> {
-    assertUuid(input.chatId, 'chatId');
+    const chatId = uuidOf(input.chatId, 'chatId');
     const content = validateMessage(input);
-    const draft: Message = { id: randomUUID(), chatId: input.chatId, seq: 0, ...content, createdAt: new Date() };
+    const draft: Message = { id: randomUUID(), chatId, seq: 0, ...content, createdAt: new Date() };
     const { message, created }: Posted =
       content.clientMessageId === null
         ? { message: await this.insertNext(sqlIn(em), draft), created: true }
@@ -70,7 +83,7 @@ export class MessageService {
     if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
     const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
     const [stored] = await sql(keyed, [draft.chatId, draft.clientMessageId]);
-    if (stored) return { message: toRows(em, Message, [stored])[0], created: false };
+    if (stored) return { message: sameContent(toRows(em, Message, [stored])[0], draft), created: false };
     return { message: await this.insertNext(sql, draft), created: true };
   }
 

@@ -1,6 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { assertUuid, badInput, notFound } from '../../errors';
+import { badInput, notFound, uuidOf } from '../../errors';
 import type { AppPubSub, MessageAdded } from '../../pubsub/pubsub';
 import { Chat } from '../chat/chat.entity';
 import { Message } from './message.entity';
@@ -27,8 +27,8 @@ export class MessageSubscriptions {
    * The messages of the chat with seq > afterSeq (without afterSeq: those committed from now on), in seq order, each
    * once. Bad arguments and an unknown chat fail here, before the first message.
    */
-  async follow(chatId: string, afterSeq?: number | null): Promise<AsyncIterableIterator<Message>> {
-    assertUuid(chatId, 'chatId');
+  async follow(id: string, afterSeq?: number | null): Promise<AsyncIterableIterator<Message>> {
+    const chatId = uuidOf(id, 'chatId');
     if (afterSeq != null && !(Number.isInteger(afterSeq) && afterSeq >= 0)) {
       throw badInput(`afterSeq must be an integer >= 0, got ${afterSeq}`);
     }
