@@ -9,12 +9,14 @@ import { migrationsList } from './migrations';
 export interface OrmOptions {
   databaseUrl: string;
   poolSize?: number;
+  /** Bound on waiting for a connection, a lock or a statement (ms); unset means no bound (the CLI). */
+  timeoutMs?: number;
   /** Called with every SQL statement the ORM sends (used to count statements). */
   onQuery?: (sql: string) => void;
 }
 
 /** The ORM config the app and the CLI share. Migrations are listed explicitly so compiled and ts runs agree. */
-export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): Options {
+export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery }: OrmOptions): Options {
   return defineConfig({
     clientUrl: databaseUrl,
     entities: [Chat, Message],
@@ -22,6 +24,13 @@ export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): 
     // The database must exist: creating it here would race between instances starting together.
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
+    // A stuck lock or a database that does not answer must not hold requests for ever (SERVICE_UNAVAILABLE instead).
+    driverOptions: timeoutMs
+      ? {
+          acquireConnectionTimeout: timeoutMs,
+          connection: { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, lock_timeout: timeoutMs },
+        }
+      : {},
     // Entities are never changed and flushed (the services write with SQL): skip the per-property accessors the
     // ORM would put on their prototypes for change tracking, which make building and reading any entity slower.
     propagationOnPrototype: false,

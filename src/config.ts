@@ -9,6 +9,7 @@ const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     DATABASE_URL: z.string().url().optional(),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+    DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     REDIS_URL: z.string().url().optional(),
     CORS_ORIGINS: z.string().optional(),
@@ -29,6 +30,8 @@ export interface Config {
   /** Unset means: start the embedded PostgreSQL (development only). */
   readonly databaseUrl?: string;
   readonly dbPoolSize: number;
+  /** The longest a request waits for a database connection, a lock or a statement before SERVICE_UNAVAILABLE. */
+  readonly dbTimeoutMs: number;
   readonly embeddedPgPort: number;
   /** Unset means: in-process pub/sub (a single instance). */
   readonly redisUrl?: string;
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbTimeoutMs: e.DB_TIMEOUT_MS,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     redisUrl: e.REDIS_URL,
     corsOrigins: origins ?? (production ? [] : true),

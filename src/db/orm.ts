@@ -16,6 +16,7 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
     // then tracks every promise of the process for good (a few percent of all CPU; see bench/README.md).
     const connection = orm.em.getConnection();
     await connection.transactional(async (trx) => {
+      await connection.execute('set local statement_timeout = 0; set local lock_timeout = 0', [], 'run', trx); // a migration may be long
       await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK], 'run', trx);
       await orm.getMigrator().up({ transaction: trx });
     });

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { type DocumentNode, GraphQLError, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { LIMITS } from '../modules/message/message.rules';
@@ -25,19 +26,29 @@ export function armorLimits(production: boolean) {
     maxDepth: { n: MAX_DEPTH, flattenFragments: true, exposeLimits: true },
     maxAliases: { n: 30, exposeLimits: true },
     maxDirectives: { n: 30, exposeLimits: true },
-    maxTokens: { n: MAX_TOKENS, exposeLimits: true },
+    // Counted by the parser itself instead (Apollo's parseOptions), so that too many tokens is a parse error (400)
+    // rather than an exception thrown from armor's plugin (500).
+    maxTokens: { enabled: false },
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   }).protect();
   return { plugins, validationRules };
 }
 
-/** Refuses, before execution, an operation that asks for too much work (e.g. a thousand aliased 500-message pages). */
+/**
+ * Refuses, before execution, an operation that asks for too much work (e.g. a thousand aliased 500-message pages).
+ * Variables that do not fit their types are left to graphql-js, which answers them as BAD_USER_INPUT; the
+ * complexity estimate needs coerced values, and would otherwise fail first with an error a client cannot act on.
+ */
 export function assertAffordable(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> = {}, operationName?: string) {
+  const operation = getOperationAST(query, operationName);
+  if (!operation) return;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 });
+  if (coerced.errors) return;
   const complexity = getComplexity({
     schema,
     query,
-    variables,
+    variables: coerced.coerced,
     operationName,
     estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
   });
@@ -48,10 +59,17 @@ export function assertAffordable(schema: GraphQLSchema, query: DocumentNode, var
   }
 }
 
-export const complexityPlugin = (schema: GraphQLSchema): ApolloServerPlugin => ({
+/** The checks Apollo runs for HTTP once it knows the operation: no subscriptions (they need a socket), affordable. */
+export const operationChecksPlugin = (schema: GraphQLSchema): ApolloServerPlugin => ({
   async requestDidStart() {
     return {
-      async didResolveOperation({ document, request }) {
+      async didResolveOperation({ document, request, operation }) {
+        if (operation?.operation === 'subscription') {
+          throw new GraphQLError(
+            'Subscriptions are served over websockets (graphql-ws, protocol graphql-transport-ws) at this same URL, not over HTTP',
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        }
         assertAffordable(schema, document, request.variables, request.operationName ?? undefined);
       },
     };

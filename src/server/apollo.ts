@@ -6,8 +6,8 @@ import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context } from '../graphql/context';
-import { formatError } from '../graphql/errors';
-import { armorLimits, complexityPlugin } from '../graphql/limits';
+import { formatError, unavailableStatusPlugin } from '../graphql/errors';
+import { armorLimits, MAX_TOKENS, operationChecksPlugin } from '../graphql/limits';
 
 export function createApolloServer(options: {
   config: Config;
@@ -30,12 +30,14 @@ export function createApolloServer(options: {
     formatError: formatError(config.production),
     // Compact JSON: Apollo pretty-prints by default, which doubles the bytes of a list answer.
     stringifyResult: (result) => JSON.stringify(result),
+    parseOptions: { maxTokens: MAX_TOKENS },
     validationRules: armor.validationRules,
     plugins: [
       // No @cacheControl hints here, and the default plugin wraps every field's resolver to look for them.
       ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
-      complexityPlugin(schema),
+      operationChecksPlugin(schema),
+      unavailableStatusPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
