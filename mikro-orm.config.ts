@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
 import { loadConfig } from './src/config';
 import { Chat } from './src/modules/chat/chat.entity';
+import { Member } from './src/modules/member/member.entity';
 import { Message } from './src/modules/message/message.entity';
 import { migrationsList } from './migrations';
 
@@ -19,7 +20,7 @@ export interface OrmOptions {
 export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery }: OrmOptions): Options {
   return defineConfig({
     clientUrl: databaseUrl,
-    entities: [Chat, Message],
+    entities: [Chat, Message, Member],
     extensions: [Migrator],
     // The database must exist: creating it here would race between instances starting together.
     ensureDatabase: false,

@@ -13,6 +13,9 @@ import { createApolloServer } from './server/apollo';
 import { createHttpApp } from './server/http';
 import { createWebSocketServer } from './server/ws';
 
+/** Every caller acts as a service (the old, open behaviour) until bearer tokens are verified. */
+const UNTIL_TOKENS = Object.freeze({ userId: 'anonymous', service: true });
+
 export interface App {
   orm: MikroORM;
   logger: Logger;
@@ -33,21 +36,21 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const logger = pino({ level: config.logLevel });
   const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery });
   const pubSub = createAppPubSub(config.redisUrl, logger);
-  const schema = await createSchema(pubSub.pubSub);
+  const schema = await createSchema(pubSub.pubSub, logger);
   const httpServer = createServer();
   const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
-    context: () => createContext(orm),
-    subscriptionContext: { messageSubscriptions },
+    context: () => createContext(orm, UNTIL_TOKENS),
+    subscriptionContext: { messageSubscriptions, viewer: UNTIL_TOKENS },
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
-  const context = async () => createContext(orm);
+  const context = async () => createContext(orm, UNTIL_TOKENS);
   httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
 
   return {

@@ -1,4 +1,4 @@
-import type { EntityClass, EntityManager } from '@mikro-orm/postgresql';
+import type { EntityClass, EntityManager, Transaction } from '@mikro-orm/postgresql';
 
 /**
  * Database rows as plain objects of the entity's shape, mapped column to property by the ORM's own metadata, but
@@ -16,3 +16,22 @@ export function toRows<T extends object>(em: EntityManager, entity: EntityClass<
  * entity from the row on every call; this mapped type tells it to pass the value as it is.
  */
 export type Row<T> = { [K in keyof T]: T[K] };
+
+/** Runs written-out SQL, inside `trx` when given. */
+export type Sql = (query: string, params: unknown[]) => Promise<Record<string, any>[]>;
+
+/**
+ * Not em.transactional: that one would switch on AsyncLocalStorage, which then tracks every promise of the process
+ * for good (a few percent of all CPU; see bench/README.md). The connection's own transactions do not.
+ */
+export function sqlIn(em: EntityManager, trx?: Transaction): Sql {
+  return (query, params) => em.getConnection().execute(query, params, 'all', trx);
+}
+
+/**
+ * A PostgreSQL array literal, sent as one parameter (the ORM would otherwise expand an array into one parameter per
+ * element). Strings are quoted and escaped, so any text is safe; numbers go as they are.
+ */
+export function pgArray(values: readonly (string | number)[]): string {
+  return `{${values.map((v) => (typeof v === 'number' ? v : `"${v.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
+}

@@ -1,21 +1,30 @@
 import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
 import { buildSchema } from 'type-graphql';
 import { ChatResolver } from '../modules/chat/chat.resolver';
 import { ChatService } from '../modules/chat/chat.service';
+import { InboxResolver } from '../modules/member/inbox.resolver';
+import { InboxService } from '../modules/member/inbox.service';
+import { MemberResolver } from '../modules/member/member.resolver';
+import { MemberService } from '../modules/member/member.service';
 import { MessageResolver } from '../modules/message/message.resolver';
 import { MessageService } from '../modules/message/message.service';
 import type { AppPubSub } from '../pubsub/pubsub';
 
 /** Builds the executable schema once per app, with the services the resolvers are constructed with. */
-export function createSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
-  const messages = new MessageService(pubSub);
-  const chats = new ChatService(messages);
+export function createSchema(pubSub: AppPubSub, logger?: Logger): Promise<GraphQLSchema> {
+  const inbox = new InboxService(pubSub, logger);
+  const messages = new MessageService(pubSub, inbox);
+  const chats = new ChatService(messages, inbox);
+  const members = new MemberService(chats, inbox);
   const resolvers = new Map<unknown, unknown>([
-    [ChatResolver, new ChatResolver(chats, messages)],
+    [ChatResolver, new ChatResolver(chats, messages, members)],
     [MessageResolver, new MessageResolver(chats, messages)],
+    [MemberResolver, new MemberResolver(members)],
+    [InboxResolver, new InboxResolver(chats)],
   ]);
   return buildSchema({
-    resolvers: [ChatResolver, MessageResolver],
+    resolvers: [ChatResolver, MessageResolver, MemberResolver, InboxResolver],
     container: { get: (resolverClass) => resolvers.get(resolverClass) },
     pubSub,
     validate: false,

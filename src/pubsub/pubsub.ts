@@ -10,9 +10,21 @@ export interface MessageAdded {
   seq: number;
 }
 
-/** One topic per chat (`MESSAGE_ADDED:<chatId>`), so a post only reaches that chat's subscribers. */
+export type InboxReason = 'MESSAGE' | 'JOINED' | 'LEFT' | 'READ';
+
+/** Published to a user after a change to one of its chats committed: the inbox re-reads that chat's state. */
+export interface InboxEvent {
+  chatId: string;
+  reason: InboxReason;
+}
+
+/**
+ * One topic per chat (`MESSAGE_ADDED:<chatId>`), so a post only reaches that chat's subscribers, and one per user
+ * (`INBOX:<userId>`), so a change reaches only the members it concerns.
+ */
 export type Topics = {
   MESSAGE_ADDED: [chatId: string, event: MessageAdded];
+  INBOX: [userId: string, event: InboxEvent];
 };
 
 /** Rung with each event of a chat, and with no event when events may have been lost (Redis reconnected). */
@@ -34,6 +46,7 @@ export interface PubSubHandle {
 type EventTarget = PubSubEventTarget<Topics>;
 
 const topicOf = (chatId: string) => `MESSAGE_ADDED:${chatId}`;
+const channelOf = (routingKey: keyof Topics, id: string) => `${routingKey}:${id}`;
 
 /** In-process when `redisUrl` is unset (one instance); over Redis pub/sub when set (any number of instances). */
 export function createAppPubSub(redisUrl?: string, logger?: Logger): PubSubHandle {
@@ -75,25 +88,26 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
       .catch((error) => logger?.warn({ err: error }, 'could not confirm redis re-subscription'));
   });
 
-  const unsent = new Map<string, MessageAdded>();
-  const publish = (event: MessageAdded) => {
-    publishClient.publish(topicOf(event.chatId), JSON.stringify(event)).catch((error) => {
-      logger?.warn({ err: error, ...event }, 'could not publish to redis; will repeat when it is back');
-      const pending = unsent.get(event.chatId);
-      if (!pending || pending.seq < event.seq) unsent.set(event.chatId, event);
+  // By channel, the newest event not sent yet: for a chat its highest seq, for an inbox the last change (a state feed).
+  const unsent = new Map<string, InboxEvent | MessageAdded>();
+  const publish = (channel: string, event: InboxEvent | MessageAdded) => {
+    publishClient.publish(channel, JSON.stringify(event)).catch((error) => {
+      logger?.warn({ err: error, channel }, 'could not publish to redis; will repeat when it is back');
+      const pending = unsent.get(channel);
+      if (!pending || !('seq' in pending) || !('seq' in event) || pending.seq < event.seq) unsent.set(channel, event);
     });
   };
   publishClient.on('ready', () => {
-    const events = [...unsent.values()];
+    const events = [...unsent];
     unsent.clear();
-    events.forEach(publish);
+    events.forEach(([channel, event]) => publish(channel, event));
   });
 
   const pubSub = createPubSub<Topics>({ eventTarget });
   return {
     pubSub: {
       ...pubSub,
-      publish: (_routingKey, _chatId, event) => publish(event),
+      publish: (routingKey, id, event) => publish(channelOf(routingKey, id), event),
       listenMessageAdded: messageAddedListener(eventTarget, listeners, subscriptionsEffective),
     },
     close: async () => {

@@ -7,7 +7,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type NewMessageInput = {
   /** Idempotency key per chat: a retry with the same key returns the stored message. */
   clientMessageId?: string | null | undefined;
-  sender: string;
+  /** A user's token decides the sender: omit it, or give the same id. A service must give it. */
+  sender?: string | null | undefined;
+  /** Only a service may post system messages. */
   system?: boolean | null | undefined;
   text: string;
 };
@@ -16,7 +18,9 @@ export type PostMessageInput = {
   chatId: string | number;
   /** Idempotency key per chat: a retry with the same key returns the stored message. */
   clientMessageId?: string | null | undefined;
-  sender: string;
+  /** A user's token decides the sender: omit it, or give the same id. A service must give it. */
+  sender?: string | null | undefined;
+  /** Only a service may post system messages. */
   system?: boolean | null | undefined;
   text: string;
 };

@@ -11,8 +11,9 @@ export class Message {
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
+  /** First in the primary key, as in every per-chat table: the tables can be distributed by chat_id. */
   @Field(() => ID)
-  @ManyToOne(() => Chat, { mapToPk: true, fieldName: 'chat_id', deleteRule: 'cascade' })
+  @ManyToOne(() => Chat, { primary: true, mapToPk: true, fieldName: 'chat_id', deleteRule: 'cascade' })
   chatId!: string;
 
   @Field(() => Int, { description: "1-based position in its chat: gap-free, unique, in commit order." })

@@ -1,11 +1,11 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type SubscribeResolverData, Subscription } from 'type-graphql';
 import type { Row } from '../../db/rows';
-import type { Context } from '../../graphql/context';
+import { type Context, scopeOf } from '../../graphql/context';
 import { pageComplexity } from '../../graphql/limits';
 import { Chat } from '../chat/chat.entity';
-import { ChatService } from '../chat/chat.service';
+import type { ChatService } from '../chat/chat.service';
 import { Message } from './message.entity';
-import { MessageService } from './message.service';
+import type { MessageService } from './message.service';
 import type { SubscriptionContext } from './message.subscription';
 import { MessageAddedArgs, MessageConnection, PageArgs, PostMessageInput } from './message.types';
 
@@ -23,19 +23,21 @@ export class MessageResolver {
   async messages(
     @Arg('chatId', () => ID) chatId: string,
     @Args() page: PageArgs,
-    @Ctx() { loaders }: Context,
+    @Ctx() context: Context,
   ): Promise<MessageConnection> {
-    return this.messageService.page(loaders, await this.chatService.get(loaders, chatId), page);
+    const scope = scopeOf(context);
+    return this.messageService.page(scope, await this.chatService.get(scope, chatId), page);
   }
 
   @Query(() => Message, { nullable: true, description: 'The newest message of the chat, null when it is empty.' })
-  async lastMessage(@Arg('chatId', () => ID) chatId: string, @Ctx() { loaders }: Context): Promise<Message | null> {
-    return this.messageService.last(loaders, await this.chatService.get(loaders, chatId));
+  async lastMessage(@Arg('chatId', () => ID) chatId: string, @Ctx() context: Context): Promise<Message | null> {
+    const scope = scopeOf(context);
+    return this.messageService.last(scope, await this.chatService.get(scope, chatId));
   }
 
   @Mutation(() => Message, { description: 'Posts a message; answers after it is committed.' })
-  postMessage(@Arg('input', () => PostMessageInput) input: PostMessageInput, @Ctx() { em }: Context): Promise<Message> {
-    return this.messageService.post(em, input);
+  postMessage(@Arg('input', () => PostMessageInput) input: PostMessageInput, @Ctx() context: Context): Promise<Message> {
+    return this.messageService.post(scopeOf(context), input);
   }
 
   @Subscription(() => Message, {
@@ -43,14 +45,14 @@ export class MessageResolver {
       'Every message of the chat, in seq order, each once. With afterSeq, first the stored messages with seq > afterSeq, ' +
       'then live ones, without gap or repeat: reconnect with the last seq you received to miss nothing.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, MessageAddedArgs, SubscriptionContext>) =>
-      context.messageSubscriptions.follow(args.chatId, args.afterSeq),
+      context.messageSubscriptions.follow(args.chatId, args.afterSeq, context.viewer),
   })
   messageAdded(@Root() message: Row<Message>, @Args() _args: MessageAddedArgs): Message {
     return message;
   }
 
   @FieldResolver(() => Chat)
-  async chat(@Root() message: Row<Message>, @Ctx() { loaders }: Context): Promise<Chat> {
-    return this.chatService.get(loaders, message.chatId);
+  chat(@Root() message: Row<Message>, @Ctx() context: Context): Promise<Chat> {
+    return this.chatService.get(scopeOf(context), message.chatId);
   }
 }

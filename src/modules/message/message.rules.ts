@@ -1,9 +1,11 @@
-import { badInput } from '../../errors';
+import type { Viewer } from '../../auth/viewer';
+import { badInput, forbidden } from '../../errors';
 
 export const LIMITS = { text: 4000, sender: 100, clientMessageId: 64, pageSize: 500, defaultPageSize: 50 } as const;
 
 export interface NewMessage {
-  sender: string;
+  /** A user's own id (filled in when omitted); a service must give it. */
+  sender?: string | null;
   text: string;
   system?: boolean | null;
   clientMessageId?: string | null;
@@ -11,9 +13,13 @@ export interface NewMessage {
 
 export type ValidMessage = { sender: string; text: string; system: boolean; clientMessageId: string | null };
 
-/** The invariants of a message's content; every violation names the field and its limit. */
-export function validateMessage(input: NewMessage): ValidMessage {
-  const { sender, text, clientMessageId } = input;
+/**
+ * The invariants of a message's content, and who may post it: a user posts under its own id and never a system
+ * message; a service posts under any sender it names. Every violation names the field and its limit.
+ */
+export function validateMessage(input: NewMessage, poster: Viewer): ValidMessage {
+  const { text, clientMessageId } = input;
+  const sender = senderOf(input, poster);
   assertStorable({ sender, text, clientMessageId });
   if (text.trim() === '') throw badInput('text must not be empty or only whitespace');
   assertAtMost('text', text, LIMITS.text);
@@ -24,15 +30,25 @@ export function validateMessage(input: NewMessage): ValidMessage {
   return { sender, text, system: input.system ?? false, clientMessageId: clientMessageId ?? null };
 }
 
+function senderOf({ sender, system }: NewMessage, poster: Viewer): string {
+  if (poster.service) {
+    if (sender == null) throw badInput('sender is required when a service posts');
+    return sender;
+  }
+  if (sender != null && sender !== poster.userId) throw forbidden(`sender must be your own user id "${poster.userId}" or omitted`);
+  if (system) throw forbidden('only a service may post system messages');
+  return poster.userId;
+}
+
 /** Counts characters as PostgreSQL does (code points), so an emoji is one character, not two UTF-16 units. */
-function assertAtMost(field: string, value: string, limit: number): void {
+export function assertAtMost(field: string, value: string, limit: number): void {
   if (value.length <= limit) return;
   const characters = [...value].length;
   if (characters > limit) throw badInput(`${field} must be at most ${limit} characters, got ${characters}`);
 }
 
 /** PostgreSQL text can hold neither NUL nor unpaired UTF-16 surrogates; refuse them rather than fail or mangle. */
-function assertStorable(fields: Record<string, string | null | undefined>): void {
+export function assertStorable(fields: Record<string, string | null | undefined>): void {
   for (const [field, value] of Object.entries(fields)) {
     if (value != null && (value.includes('\0') || !value.isWellFormed())) {
       throw badInput(`${field} must be valid Unicode text without NUL characters`);

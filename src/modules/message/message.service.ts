@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager, Transaction } from '@mikro-orm/postgresql';
+import type { Transaction } from '@mikro-orm/postgresql';
 import { DomainError, notFound, uuidOf } from '../../errors';
-import { toRows } from '../../db/rows';
-import type { Loaders } from '../../graphql/loaders';
 import type { AppPubSub } from '../../pubsub/pubsub';
 import type { Chat } from '../chat/chat.entity';
-import { Message } from './message.entity';
+import type { InboxService } from '../member/inbox.service';
+import type { Scope } from '../scope';
+import type { Message } from './message.entity';
 import { encodeCursor, type NewMessage, type PageRequest, seqWindow, validateMessage } from './message.rules';
 
 export interface PostMessage extends NewMessage {
@@ -18,32 +18,7 @@ export interface MessagePage {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-/**
- * Takes the chat's next seq and stores the message in one statement. The UPDATE holds the chat's row lock until
- * commit, so concurrent posts get consecutive seqs in commit order; no row back means there is no such chat.
- */
-/** The insert both write paths share; what follows it supplies the values in this order. */
-export const INSERT_MESSAGE =
-  'insert into "message" ("id", "chat_id", "seq", "sender", "text", "system", "created_at", "client_message_id")';
-
-const INSERT_NEXT = `
-  with chat as (update "chat" set "message_count" = "message_count" + 1 where "id" = ? returning "message_count")
-  ${INSERT_MESSAGE}
-  select ?, ?, "message_count", ?, ?, ?, ?, ? from chat
-  returning "seq"`;
-
 type Posted = { message: Message; created: boolean };
-
-/** Runs written-out SQL, inside `trx` when given. */
-type Sql = (query: string, params: unknown[]) => Promise<Record<string, any>[]>;
-
-/**
- * Not em.transactional: that one would switch on AsyncLocalStorage, which then tracks every promise of the process
- * for good (a few percent of all CPU; see bench/README.md). The connection's own transactions do not.
- */
-function sqlIn(em: EntityManager, trx?: Transaction): Sql {
-  return (query, params) => em.getConnection().execute(query, params, 'all', trx);
-}
 
 /**
  * A retry must repeat the message it retries: a key reused for other content is a client bug it should hear of
@@ -59,18 +34,21 @@ function sameContent(stored: Message, retry: Message): Message {
 }
 
 export class MessageService {
-  constructor(private readonly pubSub: AppPubSub) {}
+  constructor(
+    private readonly pubSub: AppPubSub,
+    private readonly inbox: InboxService,
+  ) {}
 
   /** Stores a message and answers once it is committed; publishes it only when it is new. */
-  async post(em: EntityManager, input: PostMessage): Promise<Message> {
+  async post(scope: Scope, input: PostMessage): Promise<Message> {
     const chatId = uuidOf(input.chatId, 'chatId');
-    const content = validateMessage(input);
+    const content = validateMessage(input, scope.viewer);
     const draft: Message = { id: randomUUID(), chatId, seq: 0, ...content, createdAt: new Date() };
     const { message, created }: Posted =
       content.clientMessageId === null
-        ? { message: await this.insertNext(sqlIn(em), draft), created: true }
-        : await em.getConnection().transactional((trx) => this.insertOnce(em, sqlIn(em, trx), draft));
-    if (created) this.announce(message);
+        ? { message: await this.insertNext(scope, draft), created: true }
+        : await scope.em.getConnection().transactional((trx) => this.insertOnce(scope, draft, trx));
+    if (created) this.announce(scope, message);
     return message;
   }
 
@@ -78,31 +56,30 @@ export class MessageService {
    * With an idempotency key: the chat row is locked first, so the key is checked against everything committed
    * before, and concurrent posts with one key store one message.
    */
-  private async insertOnce(em: EntityManager, sql: Sql, draft: Message): Promise<Posted> {
-    const [chat] = await sql('select 1 from "chat" where "id" = ? for update', [draft.chatId]);
-    if (!chat) throw notFound(`chat ${draft.chatId} does not exist`);
-    const keyed = 'select * from "message" where "chat_id" = ? and "client_message_id" = ?';
-    const [stored] = await sql(keyed, [draft.chatId, draft.clientMessageId]);
-    if (stored) return { message: sameContent(toRows(em, Message, [stored])[0], draft), created: false };
-    return { message: await this.insertNext(sql, draft), created: true };
+  private async insertOnce(scope: Scope, draft: Message, trx: Transaction): Promise<Posted> {
+    const { chats, messages } = scope.repositories;
+    if (!(await chats.lockVisible(draft.chatId, scope.viewer, trx))) throw notFound(`chat ${draft.chatId} does not exist`);
+    const stored = await messages.findByKey(draft.chatId, draft.clientMessageId!, trx);
+    if (stored) return { message: sameContent(stored, draft), created: false };
+    return { message: await this.insertNext(scope, draft, trx), created: true };
   }
 
-  private async insertNext(sql: Sql, draft: Message): Promise<Message> {
-    const { id, chatId, sender, text, system, createdAt, clientMessageId } = draft;
-    const [row] = await sql(INSERT_NEXT, [chatId, id, chatId, sender, text, system, createdAt, clientMessageId]);
-    if (!row) throw notFound(`chat ${chatId} does not exist`);
-    draft.seq = row.seq;
+  private async insertNext({ viewer, repositories }: Scope, draft: Message, trx?: Transaction): Promise<Message> {
+    const seq = await repositories.messages.insertNext(draft, viewer, trx);
+    if (seq === null) throw notFound(`chat ${draft.chatId} does not exist`);
+    draft.seq = seq;
     return draft;
   }
 
-  /** Publishes a committed message to its chat's subscribers. */
-  announce(message: Message): void {
+  /** Rings the chat's live feeds and, off the poster's answer path, the inbox of every member. */
+  announce(scope: Scope, message: Message): void {
     this.pubSub.publish('MESSAGE_ADDED', message.chatId, { chatId: message.chatId, seq: message.seq });
+    this.inbox.notifyMembers(scope.repositories, message.chatId, 'MESSAGE');
   }
 
-  async page(loaders: Loaders, chat: Chat, request: PageRequest): Promise<MessagePage> {
+  async page(scope: Scope, chat: Chat, request: PageRequest): Promise<MessagePage> {
     const { start, end } = seqWindow(chat.messageCount, request);
-    const nodes = start > end ? [] : await loaders.messageRange.load({ chatId: chat.id, start, end });
+    const nodes = start > end ? [] : await scope.loaders.messageRange.load({ chatId: chat.id, start, end });
     const edges = nodes.map((node) => ({ cursor: encodeCursor(node.seq), node }));
     return {
       edges,
@@ -116,9 +93,9 @@ export class MessageService {
     };
   }
 
-  async last(loaders: Loaders, chat: Chat): Promise<Message | null> {
+  async last(scope: Scope, chat: Chat): Promise<Message | null> {
     if (chat.messageCount === 0) return null;
-    const [message] = await loaders.messageRange.load({ chatId: chat.id, start: chat.messageCount, end: chat.messageCount });
+    const [message] = await scope.loaders.messageRange.load({ chatId: chat.id, start: chat.messageCount, end: chat.messageCount });
     return message ?? null;
   }
 }

@@ -2,8 +2,10 @@ import { setImmediate } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, notFound, uuidOf } from '../../errors';
 import type { AppPubSub, MessageAdded } from '../../pubsub/pubsub';
-import { Chat } from '../chat/chat.entity';
-import { Message } from './message.entity';
+import type { Viewer } from '../../auth/viewer';
+import { ChatRepository } from '../chat/chat.repository';
+import type { Message } from './message.entity';
+import { MessageRepository } from './message.repository';
 
 /** At most this many messages per query when a feed catches up (a replay, or a burst it has not read yet). */
 export const READ_BATCH = 100;
@@ -27,7 +29,7 @@ export class MessageSubscriptions {
    * The messages of the chat with seq > afterSeq (without afterSeq: those committed from now on), in seq order, each
    * once. Bad arguments and an unknown chat fail here, before the first message.
    */
-  async follow(id: string, afterSeq?: number | null): Promise<AsyncIterableIterator<Message>> {
+  async follow(id: string, afterSeq: number | null | undefined, viewer: Viewer): Promise<AsyncIterableIterator<Message>> {
     const chatId = uuidOf(id, 'chatId');
     if (afterSeq != null && !(Number.isInteger(afterSeq) && afterSeq >= 0)) {
       throw badInput(`afterSeq must be an integer >= 0, got ${afterSeq}`);
@@ -36,7 +38,7 @@ export class MessageSubscriptions {
     // Listen before reading the position, so that whatever commits after that read rings the feed.
     feed.stopListening = await this.pubSub.listenMessageAdded(chatId, feed.ring);
     try {
-      const chat = await this.em.fork().findOne(Chat, chatId);
+      const [chat] = await new ChatRepository(this.em.fork()).findVisible([chatId], viewer);
       if (!chat) throw notFound(`chat ${chatId} does not exist`);
       if (afterSeq != null && afterSeq > chat.messageCount) {
         throw badInput(`afterSeq ${afterSeq} is after the chat's newest message (seq ${chat.messageCount})`);
@@ -59,7 +61,7 @@ export class MessageSubscriptions {
     if (queued) return queued;
     const read = setImmediate().then(() => {
       this.queued.delete(key);
-      return this.em.fork().find(Message, { chatId, seq: { $gt: afterSeq } }, { orderBy: { seq: 'asc' }, limit: READ_BATCH });
+      return new MessageRepository(this.em.fork()).findAfter(chatId, afterSeq, READ_BATCH);
     });
     this.queued.set(key, read);
     return read;
@@ -69,6 +71,8 @@ export class MessageSubscriptions {
 /** What the context of a websocket operation carries: type-graphql calls `subscribe` without the resolver instance. */
 export interface SubscriptionContext {
   messageSubscriptions: MessageSubscriptions;
+  /** The socket's caller, from its connection_init token. */
+  viewer: Viewer;
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };

@@ -3,13 +3,16 @@ import { Message } from './message.entity';
 
 @InputType({ description: 'A message to post; limits: sender 1-100 chars, text 1-4000 chars, clientMessageId up to 64.' })
 export class NewMessageInput {
-  @Field()
-  sender!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "A user's token decides the sender: omit it, or give the same id. A service must give it.",
+  })
+  sender?: string | null;
 
   @Field()
   text!: string;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Only a service may post system messages.' })
   system?: boolean | null;
 
   @Field(() => String, { nullable: true, description: 'Idempotency key per chat: a retry with the same key returns the stored message.' })

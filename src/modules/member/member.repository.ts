@@ -1,0 +1,77 @@
+import type { EntityManager, Transaction } from '@mikro-orm/postgresql';
+import { pgArray, sqlIn, toRows } from '../../db/rows';
+import { type ChatRole, Member } from './member.entity';
+
+export interface NewMember {
+  userId: string;
+  role: ChatRole;
+  lastReadSeq: number;
+}
+
+// Membership changes are rare and small: the QueryBuilder says them where it can. Reads by many chats at once and
+// inserts that skip existing members are written out (array parameters, ON CONFLICT DO NOTHING ... RETURNING).
+export class MemberRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Members of each chat, by joinedAt (then user id). */
+  async findByChats(chatIds: readonly string[]): Promise<Member[][]> {
+    const rows = await this.em.execute(
+      'select * from "member" where "chat_id" = any(?::uuid[]) order by "joined_at", "user_id"',
+      [pgArray(chatIds)],
+    );
+    const byChat = new Map<string, Member[]>(chatIds.map((id) => [id, []]));
+    for (const member of toRows(this.em, Member, rows)) byChat.get(member.chatId)?.push(member);
+    return chatIds.map((id) => byChat.get(id)!);
+  }
+
+  /** The user ids of the chat's members (whom a new message concerns). */
+  async userIdsOf(chatId: string): Promise<string[]> {
+    const rows: { userId: string }[] = await this.em.createQueryBuilder(Member).select('userId').where({ chatId }).execute('all');
+    return rows.map((row) => row.userId);
+  }
+
+  async roleOf(chatId: string, userId: string, trx?: Transaction): Promise<ChatRole | null> {
+    const [row] = await sqlIn(this.em, trx)('select "role" from "member" where "chat_id" = ? and "user_id" = ?', [chatId, userId]);
+    return row ? (row.role as ChatRole) : null;
+  }
+
+  async count(chatId: string, trx: Transaction): Promise<number> {
+    const [row] = await sqlIn(this.em, trx)('select count(*)::int as "n" from "member" where "chat_id" = ?', [chatId]);
+    return row.n;
+  }
+
+  /** Adds those of `userIds` who are not members yet; returns the ones added. */
+  async add(chatId: string, userIds: readonly string[], role: ChatRole, joinedAt: Date, trx: Transaction): Promise<string[]> {
+    const rows = await sqlIn(this.em, trx)(
+      `insert into "member" ("chat_id", "user_id", "role", "joined_at", "last_read_seq")
+       select ?, "user_id", ?, ?, 0 from unnest(?::text[]) as "new"("user_id")
+       on conflict do nothing returning "user_id"`,
+      [chatId, role, joinedAt, pgArray(userIds)],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  /** Removes those of `userIds` who are members; returns the ones removed. */
+  async remove(chatId: string, userIds: readonly string[], trx?: Transaction): Promise<string[]> {
+    const rows = await sqlIn(this.em, trx)(
+      'delete from "member" where "chat_id" = ? and "user_id" = any(?::text[]) returning "user_id"',
+      [chatId, pgArray(userIds)],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  /** Moves the marker forward to `seq` (never back); true when it moved. Row locks order concurrent calls. */
+  async markRead(chatId: string, userId: string, seq: number): Promise<boolean> {
+    const moved = await this.em
+      .createQueryBuilder(Member)
+      .update({ lastReadSeq: seq })
+      .where({ chatId, userId, lastReadSeq: { $lt: seq } })
+      .execute('run');
+    return (moved as { affectedRows: number }).affectedRows > 0;
+  }
+
+  /** Whether the user is still a member (a live feed re-checks after a removal or a lost doorbell). */
+  async isMember(chatId: string, userId: string): Promise<boolean> {
+    return (await this.roleOf(chatId, userId)) !== null;
+  }
+}
