@@ -26,6 +26,10 @@ export function operationChecks(schema: GraphQLSchema, options: { production: bo
   return (payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] => {
     const document = documents.get(payload.query);
     if (!('kind' in document)) return document;
+    if (!getOperationAST(document, payload.operationName)) {
+      const named = payload.operationName ? `no operation named "${payload.operationName}"` : 'several operations and no operationName';
+      return [new GraphQLError(`Cannot tell which operation to run: the document has ${named}`, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+    }
     const variableValues = payload.variables ?? {};
     try {
       assertAffordable(schema, document, variableValues, payload.operationName ?? undefined);

@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
@@ -13,6 +13,12 @@ export const WS_MAX_PAYLOAD = 100 * 1024;
 export const WS_KEEP_ALIVE_MS = 12_000;
 /** A client must send `connection_init` this soon after connecting. */
 export const WS_CONNECTION_INIT_TIMEOUT_MS = 3_000;
+/**
+ * Operations one socket may run at once: its open subscriptions and its queries in flight. A subscription counts
+ * from its `subscribe` until the server has finished with it, not until the client said `complete`: a subscribe
+ * still reading its chat holds a database connection however soon it is completed.
+ */
+export const WS_MAX_OPERATIONS = 100;
 /** On shutdown, a client that has not completed the close handshake by then is cut off (ws itself waits 30 s). */
 export const WS_CLOSE_GRACE_MS = 3_000;
 
@@ -32,13 +38,22 @@ export function createWebSocketServer(options: {
   const { httpServer, schema, config, context, subscriptionContext } = options;
   const checkOperation = operationChecks(schema, config);
   const toClient = formatWebSocketErrors(config.production);
+  const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
   const cleanup = useServer(
     {
       schema,
       context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
       connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
-      onSubscribe: (_ctx, _id, payload) => checkOperation(payload),
+      onSubscribe: (ctx, _id, payload) => {
+        const running = operations.get(ctx) ?? 0;
+        if (running >= WS_MAX_OPERATIONS) return [tooManyOperations];
+        const checked = checkOperation(payload);
+        if ('schema' in checked) operations.set(ctx, running + 1);
+        return checked;
+      },
+      // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
+      onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
       subscribe: (args) => subscribe(args, context),
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
       onError: (_ctx, _id, _payload, errors) => toClient(errors),
@@ -54,3 +69,8 @@ export function createWebSocketServer(options: {
     },
   };
 }
+
+const tooManyOperations = new GraphQLError(
+  `This socket already runs ${WS_MAX_OPERATIONS} operations, the most one socket may: complete a subscription before starting another`,
+  { extensions: { code: 'RATE_LIMITED' } },
+);
