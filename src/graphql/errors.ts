@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
 import { DomainError } from '../errors';
 
@@ -41,3 +41,35 @@ export const unavailableStatusPlugin: ApolloServerPlugin = {
     };
   },
 };
+
+/**
+ * The HTTP formatting above for websocket errors. Apollo gives every error a code before formatting; here that
+ * falls to us: an exception thrown by our code is INTERNAL_SERVER_ERROR, an error graphql-js raises about the
+ * request itself (a variable of the wrong type) BAD_USER_INPUT. A subscription that could not start carries its
+ * errors in a SubscribeErrors, sent as they are.
+ */
+export function formatWebSocketErrors(production: boolean) {
+  const format = formatError(production);
+  const formatOne = (error: GraphQLError): GraphQLFormattedError => {
+    const formatted = error.toJSON();
+    const thrown = error.originalError && !(error.originalError instanceof GraphQLError);
+    const code = formatted.extensions?.code ?? (thrown ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
+    return format({ ...formatted, extensions: { ...formatted.extensions, code } }, error);
+  };
+  return (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.flatMap(unwrapSubscribeErrors).map(formatOne);
+}
+
+/** Thrown by the first `next()` of a subscription that could not start; graphql-ws sends it as an `error` message. */
+export class SubscribeErrors extends Error {
+  constructor(readonly errors: readonly GraphQLError[]) {
+    super(errors.map((error) => error.message).join('; '));
+  }
+}
+
+function unwrapSubscribeErrors(error: GraphQLError): readonly GraphQLError[] {
+  return error.originalError instanceof SubscribeErrors ? error.originalError.errors : [error];
+}
+
+export function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}

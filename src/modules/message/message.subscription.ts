@@ -54,6 +54,9 @@ export class MessageSubscriptions {
   /**
    * Up to READ_BATCH messages after `afterSeq`. The query waits for the current turn of the event loop to end and is
    * shared by every caller until then; a caller never joins a query that started before it asked.
+   *
+   * Every caller gets the very same message objects: graphql/subscribe.ts relies on that to execute an operation once
+   * per message for all its subscribers (it keys shared executions by the message object).
    */
   private readAfter(chatId: string, afterSeq: number): Promise<readonly Message[]> {
     const key = `${chatId}:${afterSeq}`;

@@ -1,0 +1,62 @@
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import { SubscribeErrors } from './errors';
+
+/**
+ * graphql-js's subscribe, except that each event runs with a context of its own, that subscribers of one event
+ * share its execution, and that a subscription which cannot start (bad arguments, unknown chat) ends in a protocol
+ * `error` message rather than a `next` with errors.
+ */
+export async function subscribe(args: ExecutionArgs, context: () => object) {
+  const stream = await createSourceEventStream(args);
+  if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
+  const source = stream[Symbol.asyncIterator]();
+  const operationKey = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
+  const events: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      const event = await source.next();
+      if (event.done) return event;
+      return { done: false, value: await executeShared(args, operationKey, event.value as object, context) };
+    },
+    return: async () => {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => events,
+  };
+  return events;
+}
+
+/**
+ * Results by event and operation, so that subscribers running the same operation on the same event share one
+ * execution instead of one each.
+ *
+ * Invariant this relies on: the source streams hand every subscriber at one position the very same event objects
+ * (MessageSubscriptions shares one database read among them; see message.subscription.ts). Events are the keys of
+ * a WeakMap, so an entry lives exactly as long as its event object is held by some subscriber.
+ */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+function executeShared(args: ExecutionArgs, key: string, event: object, context: () => object): Promise<ExecutionResult> {
+  let byOperation = executions.get(event);
+  if (!byOperation) executions.set(event, (byOperation = new Map()));
+  let result = byOperation.get(key);
+  if (!result) {
+    result = Promise.resolve(execute({ ...args, rootValue: event, contextValue: context() }));
+    byOperation.set(key, result);
+  }
+  return result;
+}
+
+/** Fails its first `next()` with the errors; graphql-ws sends them as an `error` message. */
+function failing(errors: readonly GraphQLError[]): AsyncIterableIterator<never> {
+  const iterator: AsyncIterableIterator<never> = {
+    next: () => Promise.reject(new SubscribeErrors(errors)),
+    return: async () => ({ done: true, value: undefined }),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
+function isAsyncIterable<T>(value: AsyncIterable<T> | ExecutionResult): value is AsyncIterable<T> {
+  return Symbol.asyncIterator in value;
+}
