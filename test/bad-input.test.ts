@@ -6,11 +6,12 @@ import {
   PostMessageDocument,
   StartChatDocument,
 } from './generated/graphql';
+import { MAX_DEPTH, MAX_TOKENS } from '../src/graphql/limits';
+import { UNKNOWN_CHAT_ID as UNKNOWN } from '../src/testing/fixtures';
 import { dataOf, type GraphQLResponse, graphql, startTestApp, type TestApp } from '../src/testing/harness';
 
 let t: TestApp;
 let chatId: string;
-const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -126,15 +127,18 @@ describe('HTTP and query limits', () => {
     expect(await errorCode(response)).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  /** A query exactly `depth` fields deep: chat, lastMessage, chat, … and a scalar at the bottom. */
   const nested = (depth: number) => {
-    let selection = 'id';
-    for (let i = 0; i < depth; i++) selection = `messages { nodes { chat { ${selection} } } }`;
-    return `{ chat(id: "${chatId}") { ${selection} } }`;
+    const chain = Array.from({ length: depth - 1 }, (_, i) => (i === 0 ? `chat(id: "${chatId}")` : i % 2 ? 'lastMessage' : 'chat'));
+    return `{ ${chain.reduceRight((inner, field) => `${field} { ${inner} }`, depth % 2 ? 'seq' : 'id')} }`;
   };
 
-  it('refuses a query nested 20 levels deep, naming the depth limit', async () => {
-    const response = await graphql(t.url, nested(7));
-    expect(response.errors?.[0]?.message).toMatch(/depth limit/i);
+  it(`accepts a query nested ${MAX_DEPTH} levels deep and refuses ${MAX_DEPTH + 1}, naming the depth limit`, async () => {
+    const deepest = await graphql(t.url, nested(MAX_DEPTH));
+    expect(deepest.errors).toBeUndefined();
+    expect(JSON.stringify(deepest.data)).toContain(chatId); // the innermost chat's id
+    const response = await graphql(t.url, nested(MAX_DEPTH + 1));
+    expect(response.errors?.[0]?.message).toMatch(`depth limit of ${MAX_DEPTH} exceeded, found ${MAX_DEPTH + 1}`);
     expect(response.data).toBeUndefined();
   });
 
@@ -144,19 +148,22 @@ describe('HTTP and query limits', () => {
     expect(response.errors?.[0]?.message).toMatch(/depth limit/i);
   });
 
-  const aliased = (count: number) =>
+  const aliasedPages = (count: number) =>
     `{ ${Array.from({ length: count }, (_, i) => `a${i}: messages(chatId: "${chatId}", first: 500) { nodes { text } }`).join(' ')} }`;
+  const aliasedChats = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: chat(id: "${chatId}") { id }`).join(' ')} }`;
 
-  it('refuses a thousand aliased 500-message pages before execution, naming the limit', async () => {
-    const response = await graphql(t.url, aliased(1000));
+  it('refuses a thousand aliased 500-message pages while parsing, at the token limit', async () => {
+    const response = await graphql(t.url, aliasedPages(1000));
     expect([response.status, response.errors?.[0]?.extensions?.code]).toEqual([400, 'GRAPHQL_PARSE_FAILED']);
-    expect(response.errors?.[0]?.message).toMatch(/more th\w+ 5000 tokens/i);
+    expect(response.errors?.[0]?.message).toMatch(`more that ${MAX_TOKENS} tokens`);
     expect(response.data).toBeUndefined();
   });
 
-  it('refuses more than 30 aliases', async () => {
-    const response = await graphql(t.url, aliased(40));
-    expect(response.errors?.[0]?.message).toMatch(/aliases limit of 30 exceeded/i);
+  it('accepts 30 aliases and refuses 31, naming the alias limit', async () => {
+    expect(Object.keys(dataOf(await graphql(t.url, aliasedChats(30))))).toHaveLength(30);
+    const response = await graphql(t.url, aliasedChats(31));
+    expect(response.errors?.[0]?.message).toMatch('Aliases limit of 30 exceeded, found 31');
+    expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(response.data).toBeUndefined();
   });
 
@@ -169,7 +176,18 @@ describe('HTTP and query limits', () => {
     expect(response.errors?.[0]?.message).toMatch(/complexity limit/);
   });
 
-  it('keeps serving after all of the above', async () => {
+  it('keeps serving after refusing each of the above', async () => {
+    const ids = Array.from({ length: 100 }, () => chatId);
+    const refused = await Promise.all([
+      send('{"query": "{ chat(id: '),
+      send(JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(200_000) } })),
+      send(JSON.stringify({ query: nested(MAX_DEPTH + 1) })),
+      send(JSON.stringify({ query: aliasedPages(1000) })),
+      send(JSON.stringify({ query: aliasedChats(31) })),
+      send(JSON.stringify({ query: `query($ids: [ID!]!) { chats(ids: $ids) { messages(first: 500) { nodes { text } } } }`, variables: { ids } })),
+    ]);
+    const errors = await Promise.all(refused.map(async (response) => ((await response.json()) as GraphQLResponse<unknown>).errors?.length));
+    expect(errors).toEqual([1, 1, 1, 1, 1, 1]);
     expect(dataOf(await t.request(ChatDocument, { id: chatId })).chat?.id).toBe(chatId);
   });
 });

@@ -1,4 +1,5 @@
-import { ChatDocument, ChatsDocument, LastMessageDocument, PostMessageDocument, StartChatDocument } from './generated/graphql';
+import { ChatDocument, ChatsDocument, LastMessageDocument, PostMessageDocument } from './generated/graphql';
+import { startChat as startChatOn, UNKNOWN_CHAT_ID } from '../src/testing/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 
 let t: TestApp;
@@ -10,10 +11,7 @@ afterAll(() => t.close());
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function startChat(text?: string) {
-  const firstMessage = text === undefined ? null : { sender: 'ann', text };
-  return dataOf(await t.request(StartChatDocument, { firstMessage })).startChat;
-}
+const startChat = (text?: string) => startChatOn(t, text === undefined ? undefined : { sender: 'ann', text });
 
 describe('startChat', () => {
   it('creates an empty chat with a UUID, an ISO-8601 UTC createdAt and no messages', async () => {
@@ -66,15 +64,14 @@ describe('postMessage', () => {
 
 describe('reading', () => {
   it('chat(id) is null for an unknown chat', async () => {
-    const response = await t.request(ChatDocument, { id: '00000000-0000-4000-8000-000000000000' });
+    const response = await t.request(ChatDocument, { id: UNKNOWN_CHAT_ID });
     expect(response.errors).toBeUndefined();
     expect(response.data?.chat).toBeNull();
   });
 
   it('chats(ids) answers in the order of ids with null for unknown ones', async () => {
     const [a, b] = [await startChat('a'), await startChat()];
-    const unknown = '00000000-0000-4000-8000-000000000000';
-    const { chats } = dataOf(await t.request(ChatsDocument, { ids: [b.id, unknown, a.id, b.id] }));
+    const { chats } = dataOf(await t.request(ChatsDocument, { ids: [b.id, UNKNOWN_CHAT_ID, a.id, b.id] }));
     expect(chats.map((c) => c?.id ?? null)).toEqual([b.id, null, a.id, b.id]);
     expect(chats[2]?.lastMessage).toMatchObject({ text: 'a', sender: 'ann', chat: { id: a.id } });
     expect(chats[0]?.lastMessage).toBeNull();

@@ -1,5 +1,6 @@
-import { ChatMessagesDocument, MessagesDocument, PostMessageDocument, StartChatDocument } from './generated/graphql';
+import { ChatMessagesDocument, MessagesDocument, PostMessageDocument } from './generated/graphql';
 import type { MessagesQuery, MessagesQueryVariables } from './generated/graphql';
+import { range, startChat } from '../src/testing/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 
 const TOTAL = 237;
@@ -9,15 +10,13 @@ let emptyChatId: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  chatId = dataOf(await t.request(StartChatDocument, { firstMessage: { sender: 'p', text: 'm1' } })).startChat.id;
+  chatId = (await startChat(t, { sender: 'p', text: 'm1' })).id;
   for (let i = 2; i <= TOTAL; i++) {
     dataOf(await t.request(PostMessageDocument, { input: { chatId, sender: 'p', text: `m${i}` } }));
   }
-  emptyChatId = dataOf(await t.request(StartChatDocument, {})).startChat.id;
+  emptyChatId = (await startChat(t)).id;
 });
 afterAll(() => t.close());
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function page(variables: Omit<MessagesQueryVariables, 'chatId'>): Promise<MessagesQuery['messages']> {
   return dataOf(await t.request(MessagesDocument, { chatId, ...variables })).messages;

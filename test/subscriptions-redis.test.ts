@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Client } from 'graphql-ws';
 import Redis from 'ioredis';
-import { MessageAddedDocument, PostMessageDocument, StartChatDocument } from './generated/graphql';
-import { createTestDatabase, dataOf, graphql, type TestDatabase } from '../src/testing/harness';
-import { connect, type Feed, subscribe } from '../src/testing/subscriber';
+import { follow as followOn, postMessages, range, reached, seqsOf, startChat } from '../src/testing/fixtures';
+import { createTestDatabase, type TestDatabase } from '../src/testing/harness';
+import { connect, type Feed } from '../src/testing/subscriber';
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) process.stderr.write('REDIS_URL is not set: skipped the multi-instance subscription tests (test/subscriptions-redis.test.ts)\n');
@@ -102,10 +102,6 @@ async function assertRedisAnswers(url: string): Promise<void> {
   }
 }
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const seqsOf = (items: readonly { seq: number }[]) => items.map((item) => item.seq);
-const reached = (seq: number) => (item: { seq: number }) => item.seq >= seq;
-
 describeWithRedis('messageAdded across instances over Redis (separate processes, one database, one Redis)', () => {
   let database: TestDatabase;
   let proxy: Awaited<ReturnType<typeof startRedisProxy>>;
@@ -131,16 +127,12 @@ describeWithRedis('messageAdded across instances over Redis (separate processes,
     await database?.drop();
   });
 
-  const startChat = async (on: Instance) => dataOf(await graphql(on.url, StartChatDocument, {})).startChat.id;
-  const post = async (on: Instance, chatId: string, count: number) => {
-    for (let i = 0; i < count; i++) {
-      dataOf(await graphql(on.url, PostMessageDocument, { input: { chatId, sender: 'poster', text: `message ${i}` } }));
-    }
-  };
+  const newChat = async (on: Instance) => (await startChat(on)).id;
+  const post = (on: Instance, chatId: string, count: number) => postMessages(on, chatId, count);
   const follow = (on: Instance, chatId: string, afterSeq = 0) => {
     const client = connect(on.wsUrl);
     clients.push(client);
-    return subscribe(client, MessageAddedDocument, { chatId, afterSeq }, (data) => data.messageAdded);
+    return followOn(client, chatId, afterSeq);
   };
   /** Subscribers that have received seq 1, so they are live: what follows can only reach them through Redis. */
   const liveFollowers = async (chatId: string, on: Instance[]) => {
@@ -155,21 +147,21 @@ describeWithRedis('messageAdded across instances over Redis (separate processes,
   };
 
   it('subscribers on A receive what is posted on B', async () => {
-    const chatId = await startChat(a);
+    const chatId = await newChat(a);
     const feeds = await liveFollowers(chatId, [a, a, a]);
     await post(b, chatId, 30);
     await expectAll(feeds, 31);
   });
 
   it('posts through A and B at once into one chat reach every subscriber on both, contiguous and in order', async () => {
-    const chatId = await startChat(b);
+    const chatId = await newChat(b);
     const feeds = await liveFollowers(chatId, [a, a, a, b, b, b]);
     await Promise.all([post(a, chatId, 60), post(b, chatId, 60), post(a, chatId, 60), post(b, chatId, 60)]);
     await expectAll(feeds, 241);
   });
 
   it("when A loses Redis its posts still succeed, and once Redis is back every subscriber catches up", async () => {
-    const chatId = await startChat(a);
+    const chatId = await newChat(a);
     const feeds = await liveFollowers(chatId, [a, b]);
     proxy.cut();
     await post(b, chatId, 10); // A's subscriber misses these events

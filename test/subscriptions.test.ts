@@ -1,12 +1,8 @@
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import {
-  MessageAddedDocument,
-  MessageAddedWithChatDocument,
-  PostMessageDocument,
-  StartChatDocument,
-} from './generated/graphql';
-import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
+import { MessageAddedDocument, MessageAddedWithChatDocument, PostMessageDocument } from './generated/graphql';
+import { follow, postMessages, range, reached, seqsOf, startChat, UNKNOWN_CHAT_ID } from '../src/testing/fixtures';
+import { startTestApp, type TestApp } from '../src/testing/harness';
 import { connect, connectWithSocket, subscribe } from '../src/testing/subscriber';
 import { WS_MAX_PAYLOAD } from '../src/server/ws';
 
@@ -26,33 +22,12 @@ function client(): Client {
   return c;
 }
 
-async function startChat(): Promise<string> {
-  return dataOf(await t.request(StartChatDocument, {})).startChat.id;
-}
-
-/** Posts `count` messages, `concurrency` at a time, and returns them in seq order. */
-async function post(chatId: string, count: number, concurrency = 1) {
-  const posted: { seq: number; id: string; text: string }[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const text = `message ${next++}`;
-      posted.push(dataOf(await t.request(PostMessageDocument, { input: { chatId, sender: 'poster', text } })).postMessage);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return posted.sort((a, b) => a.seq - b.seq);
-}
-
-const seqsOf = (items: readonly { seq: number }[]) => items.map((item) => item.seq);
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const follow = (c: Client, chatId: string, afterSeq?: number) =>
-  subscribe(c, MessageAddedDocument, { chatId, afterSeq }, (data) => data.messageAdded);
-const reached = (seq: number) => (item: { seq: number }) => item.seq >= seq;
+const newChat = async () => (await startChat(t)).id;
+const post = (chatId: string, count: number, concurrency = 1) => postMessages(t, chatId, count, concurrency);
 
 describe('messageAdded on one instance', () => {
   it('delivers the 100 messages posted after subscribing, each once, in seq order', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const feed = follow(client(), chatId, 0);
     const posted = await post(chatId, 100, 8);
     await feed.until(reached(100));
@@ -61,7 +36,7 @@ describe('messageAdded on one instance', () => {
   });
 
   it('without afterSeq starts with the messages committed after subscribing, with no gap', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     await post(chatId, 3);
     const feed = follow(client(), chatId);
     // The subscription has no acknowledgement: post until the first message arrives, then 20 more.
@@ -79,7 +54,7 @@ describe('messageAdded on one instance', () => {
   });
 
   it('afterSeq replays the stored messages, then goes live without gap or repeat while another client posts', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     await post(chatId, 250, 4);
     const posting = post(chatId, 150, 3); // runs during the subscribe and the replay
     const feed = follow(client(), chatId, 10);
@@ -89,7 +64,7 @@ describe('messageAdded on one instance', () => {
   });
 
   it('200 subscribers of one chat each receive every message in order', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const feeds = Array.from({ length: 200 }, () => follow(client(), chatId, 0));
     await post(chatId, 30, 4);
     await Promise.all(feeds.map((feed) => feed.until(reached(30))));
@@ -97,7 +72,7 @@ describe('messageAdded on one instance', () => {
   });
 
   it('a subscriber whose connection is cut resumes with afterSeq and ends with the full sequence', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const first = await connectWithSocket(t.wsUrl);
     clients.push(first.client);
     const before = follow(first.client, chatId, 0);
@@ -113,7 +88,7 @@ describe('messageAdded on one instance', () => {
   });
 
   it("gives each event fresh state: Message.chat shows the chat's count at that event", async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const feed = subscribe(client(), MessageAddedWithChatDocument, { chatId, afterSeq: 0 }, (data) => data.messageAdded);
     for (let seq = 1; seq <= 5; seq++) {
       await post(chatId, 1);
@@ -124,15 +99,13 @@ describe('messageAdded on one instance', () => {
 });
 
 describe('messageAdded errors arrive as protocol error messages', () => {
-  const unknownChat = '00000000-0000-4000-8000-000000000000';
-
   it.each([
-    ['an unknown chat', 'NOT_FOUND', { chatId: unknownChat }, /does not exist/],
+    ['an unknown chat', 'NOT_FOUND', { chatId: UNKNOWN_CHAT_ID }, /does not exist/],
     ['a malformed chat id', 'BAD_USER_INPUT', { chatId: 'not-a-uuid' }, /chatId must be a UUID/],
     ['a negative afterSeq', 'BAD_USER_INPUT', { afterSeq: -1 }, /afterSeq must be an integer >= 0/],
     ['an afterSeq past the newest message', 'BAD_USER_INPUT', { afterSeq: 5 }, /after the chat's newest message/],
   ])('%s is %s, and the socket stays usable', async (_case, code, variables, message) => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const c = client();
     const failing = subscribe(c, MessageAddedDocument, { chatId, ...variables }, (data) => data.messageAdded);
     expect(await failing.ended).toEqual([expect.objectContaining({ message: expect.stringMatching(message), extensions: { code } })]);
@@ -143,7 +116,7 @@ describe('messageAdded errors arrive as protocol error messages', () => {
   });
 
   it('a variable of the wrong type is BAD_USER_INPUT', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const failing = subscribe(client(), MessageAddedDocument, { chatId, afterSeq: 'one' as never }, (data) => data);
     expect(await failing.ended).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
   });
@@ -152,7 +125,7 @@ describe('messageAdded errors arrive as protocol error messages', () => {
     new Promise((resolve) => c.subscribe({ query }, { next: resolve, error: resolve, complete: () => resolve('completed') }));
 
   it('the HTTP limits apply: a too-deep subscription is GRAPHQL_VALIDATION_FAILED, too many tokens GRAPHQL_PARSE_FAILED', async () => {
-    const chatId = await startChat();
+    const chatId = await newChat();
     const deep = `subscription { messageAdded(chatId: "${chatId}") { ${'chat { lastMessage { '.repeat(6)}seq${' } }'.repeat(6)} } }`;
     expect(await errorsOf(client(), deep)).toEqual([
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) }),
@@ -198,7 +171,7 @@ describe('the websocket endpoint', () => {
   it('closing the app closes every socket with 1001 Going away, subscriptions included', async () => {
     const other = await startTestApp();
     const { client: c, socket } = await connectWithSocket(other.wsUrl);
-    const chatId = dataOf(await other.request(StartChatDocument, {})).startChat.id;
+    const chatId = (await startChat(other)).id;
     const feed = subscribe(c, MessageAddedDocument, { chatId, afterSeq: 0 }, (data) => data.messageAdded);
     await other.request(PostMessageDocument, { input: { chatId, sender: 's', text: 't' } });
     await feed.until(reached(1));

@@ -45,6 +45,8 @@ export interface TestApp {
   database: TestDatabase;
   /** Runs an operation over real HTTP. */
   request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<GraphQLResponse<R>>;
+  /** Stops this app and starts a new one on the same port and database: a server restart as clients see it. */
+  restart(): Promise<TestApp>;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,10 @@ export interface GraphQLResponse<R> {
 
 /** Starts the real app (migrated by its own migrations) on a free port against a fresh database. */
 export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  return serve(await createTestDatabase(), env, options);
+}
+
+async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: AppOptions): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env, DATABASE_URL: database.url });
   const app = await createApp({ ...config, databaseUrl: database.url }, options);
   const url = await app.listen();
@@ -66,6 +71,10 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOpti
     wsUrl: url.replace(/^http/, 'ws'),
     database,
     request: (document, variables) => graphql(url, document, variables),
+    restart: async () => {
+      await app.close();
+      return serve(database, { ...env, PORT: new URL(url).port }, options);
+    },
     close: async () => {
       await app.close();
       await database.drop();

@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Client, type ClientOptions, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { postMessages, range, startChat } from '../src/testing/fixtures';
+import { startTestApp, type TestApp } from '../src/testing/harness';
+
+// The README's reconnect recipes, run with the real graphql-ws client against a server that restarts. The code
+// between "README:" markers is the README's, word for word (the last test checks that).
+
+const FOLLOW = `subscription Follow($chatId: ID!, $afterSeq: Int) {
+  messageAdded(chatId: $chatId, afterSeq: $afterSeq) { seq sender text createdAt }
+}`;
+
+interface Message {
+  seq: number;
+  sender: string;
+  text: string;
+  createdAt: string;
+}
+
+/** What the app shows: the messages rendered, the errors shown; `until` waits for a seq to be rendered. */
+class Screen {
+  readonly seqs: number[] = [];
+  readonly errors: unknown[] = [];
+  private waiters: { seq: number; resolve: () => void }[] = [];
+
+  render = (message: Message) => {
+    this.seqs.push(message.seq);
+    for (const waiter of this.waiters.filter((w) => message.seq >= w.seq)) waiter.resolve();
+    this.waiters = this.waiters.filter((w) => message.seq < w.seq);
+  };
+
+  showError = (error: unknown) => {
+    this.errors.push(error);
+  };
+
+  until(seq: number): Promise<void> {
+    if (this.seqs.some((s) => s >= seq)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+}
+
+/** Recipe A: keep the client's retries; a retry resubscribes with the first afterSeq, so drop what was shown. */
+function keepRetries(client: Client, chatId: string, { render, showError }: Screen) {
+  // README: recipe A
+  let last = 0; // the newest seq shown
+  client.subscribe<{ messageAdded: Message }>(
+    { query: FOLLOW, variables: { chatId, afterSeq: last } },
+    {
+      next: ({ data }) => {
+        if (!data || data.messageAdded.seq <= last) return; // a retry replays from the first afterSeq
+        last = data.messageAdded.seq;
+        render(data.messageAdded);
+      },
+      error: showError, // GraphQL errors (NOT_FOUND, BAD_USER_INPUT), or the client's retries ran out
+      complete: () => {},
+    },
+  );
+  // README: end
+}
+
+/** Recipe B: the client's retries off; resubscribe from the newest seq shown. */
+function resubscribeYourself(client: Client, chatId: string, { render, showError }: Screen) {
+  // README: recipe B
+  let last = 0; // the newest seq shown
+  const follow = () =>
+    client.subscribe<{ messageAdded: Message }>(
+      { query: FOLLOW, variables: { chatId, afterSeq: last } },
+      {
+        next: ({ data }) => {
+          if (!data || data.messageAdded.seq <= last) return; // graphql-ws still reconnects by itself after a close with code 1000
+          last = data.messageAdded.seq;
+          render(data.messageAdded);
+        },
+        error: (error) => {
+          if (Array.isArray(error)) return showError(error); // GraphQL errors: retrying would not help
+          setTimeout(follow, 1000); // the socket closed or did not open: resume after the newest seq shown
+        },
+        complete: () => {},
+      },
+    );
+  follow();
+  // README: end
+}
+
+// The messages the server sends: 5 before the restart, then A's retry replays all 12 from afterSeq 0 (the recipe
+// drops the first 5 again), while B resumes after seq 5.
+const recipes: [string, Partial<ClientOptions>, typeof keepRetries, number][] = [
+  ["A (the client's retries, drop seq <= last)", {}, keepRetries, 5 + 12],
+  ['B (retries off, resubscribe from the newest seq)', { retryAttempts: 0, shouldRetry: () => false }, resubscribeYourself, 12],
+];
+
+describe.each(recipes)('reconnect recipe %s', (_name, options, recipe, sent) => {
+  let t: TestApp;
+  let client: Client;
+  let received: number;
+  beforeEach(async () => {
+    t = await startTestApp();
+    received = 0;
+    const on = { message: (message: { type: string }) => void (received += message.type === 'next' ? 1 : 0) };
+    client = createClient({ url: t.wsUrl, webSocketImpl: WebSocket, ...options, on });
+  });
+  afterEach(async () => {
+    await client.dispose();
+    await t.close();
+  });
+
+  it('shows every message exactly once, in order, across a server restart', async () => {
+    const chatId = (await startChat(t)).id;
+    await postMessages(t, chatId, 5);
+    const screen = new Screen();
+    recipe(client, chatId, screen);
+    await screen.until(5);
+
+    t = await t.restart(); // a new process as the client sees it: same port, same database, every socket closed (1001)
+    await postMessages(t, chatId, 4); // committed before the client is back (it waits at least a second)
+    await screen.until(9);
+    await postMessages(t, chatId, 3); // live, after the reconnect
+    await screen.until(12);
+
+    expect(screen.seqs).toEqual(range(1, 12));
+    expect(screen.errors).toEqual([]);
+    expect(received).toBe(sent);
+  });
+});
+
+it('the README shows recipes A and B exactly as they are tested here', async () => {
+  const unindented = (text: string) => text.split('\n').map((line) => line.trim()).join('\n');
+  const readme = unindented(await readFile(join(__dirname, '..', 'README.md'), 'utf8'));
+  const source = await readFile(__filename, 'utf8');
+  const blocks = [...source.matchAll(/\/\/ README: recipe \w\n([\s\S]*?)\n\s*\/\/ README: end/g)].map((match) => unindented(match[1]));
+  expect(blocks).toHaveLength(2);
+  for (const block of blocks) expect(readme).toContain(block);
+});
