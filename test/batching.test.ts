@@ -1,4 +1,5 @@
 import { ChatsDocument, PostMessageDocument, StartChatDocument } from './generated/graphql';
+import { INBOX_FAN_OUT } from '../src/modules/member/member.repository';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 
 let t: TestApp;
@@ -6,7 +7,8 @@ const statements: string[] = [];
 const chatIds: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({}, { onQuery: (sql) => statements.push(sql) });
+  // A post rings its members' inboxes after answering; those lookups belong to no request counted here.
+  t = await startTestApp({}, { onQuery: (sql) => sql.includes(INBOX_FAN_OUT) || statements.push(sql) });
   for (let i = 0; i < 100; i++) {
     const { id } = dataOf(await t.request(StartChatDocument, { firstMessage: { sender: 'a', text: `first ${i}` } })).startChat;
     await t.request(PostMessageDocument, { input: { chatId: id, sender: 'b', text: `last ${i}` } });
