@@ -1,21 +1,34 @@
 /**
  * The ceiling Parley is measured against: node:http + pg, hand-written SQL, no GraphQL library and no ORM.
  * It accepts the bench's GraphQL request bodies, dispatches on operationName and answers the same JSON as Parley,
- * doing the same database work (same statements, same row lock and transaction for seq allocation).
- * For W7 it speaks just enough of graphql-transport-ws to broadcast each committed message to a chat's sockets.
+ * doing the same database work (same statements, same row lock and transaction for seq allocation, membership
+ * folded into them the same way). Bearer tokens are checked as Parley checks them: jose's jwtVerify (HS256, exp
+ * and sub required) behind a bounded cache of verified tokens by token text, never used past exp. It serves users
+ * (the bench's callers); a service token may only post.
+ * For W7 and W9 it speaks just enough of graphql-transport-ws to broadcast each committed message to a chat's
+ * sockets and each member's inbox state to that member's sockets.
  *
- *   node dist/bench/baseline.js --port 4100 --database-url postgresql://... --pool 10
+ *   node dist/bench/baseline.js --port 4100 --database-url postgresql://... --pool 10 --auth-secret <at least 32 bytes>
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { jwtVerify } from 'jose';
 import { Pool, type PoolClient } from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const { values: args } = parseArgs({
-  options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, 'database-url': { type: 'string' }, pool: { type: 'string', default: '10' } },
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'database-url': { type: 'string' },
+    pool: { type: 'string', default: '10' },
+    'auth-secret': { type: 'string' },
+  },
 });
 const pool = new Pool({ connectionString: args['database-url'], max: Number(args.pool) });
+if (!args['auth-secret'] || Buffer.byteLength(args['auth-secret']) < 32) throw new Error('--auth-secret of at least 32 bytes is required');
+const secret = new TextEncoder().encode(args['auth-secret']);
 
 interface MessageRow {
   id: string;
@@ -29,6 +42,39 @@ interface MessageRow {
 }
 
 class BadRequest extends Error {}
+class Forbidden extends Error {}
+class Unauthenticated extends Error {}
+
+// ---- tokens: as Parley's Authenticator does it ----
+
+interface Viewer {
+  userId: string;
+  service: boolean;
+}
+const TOKEN_CACHE_SIZE = 10_000;
+const verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
+
+async function authenticate(authorization: unknown): Promise<Viewer> {
+  const token = typeof authorization === 'string' ? /^Bearer +([\w.~+/-]+=*) *$/i.exec(authorization)?.[1] : undefined;
+  if (!token) throw new Unauthenticated();
+  const cached = verified.get(token);
+  if (cached && cached.expiresAt > Date.now()) return cached.viewer;
+  verified.delete(token);
+  const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }).catch(() => {
+    throw new Unauthenticated();
+  });
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 100) throw new Unauthenticated();
+  const viewer = { userId: payload.sub, service: payload.role === 'service' };
+  if (verified.size >= TOKEN_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+  verified.set(token, { viewer, expiresAt: payload.exp! * 1000 });
+  return viewer;
+}
+
+/** The bench reads as users; the service's see-everything variants of each read are Parley's, not measured. */
+function user(viewer: Viewer): string {
+  if (viewer.service) throw new BadRequest('the baseline serves reads to users only');
+  return viewer.userId;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function uuid(value: unknown, field: string): string {
@@ -42,10 +88,17 @@ interface NewMessage {
   system: boolean;
   clientMessageId: string | null;
 }
-function newMessage(input: any): NewMessage {
+/** A user posts under its own id and never a system message; a service names the sender. */
+function newMessage(input: any, viewer: Viewer): NewMessage {
   if (typeof input?.text !== 'string' || !input.text.trim() || input.text.length > 4000) throw new BadRequest('bad text');
-  if (typeof input.sender !== 'string' || !input.sender.trim() || input.sender.length > 100) throw new BadRequest('bad sender');
-  return { sender: input.sender, text: input.text, system: input.system ?? false, clientMessageId: input.clientMessageId ?? null };
+  let sender = input.sender;
+  if (!viewer.service) {
+    if (sender != null && sender !== viewer.userId) throw new Forbidden('sender must be your own user id');
+    if (input.system) throw new Forbidden('only a service may post system messages');
+    sender = viewer.userId;
+  }
+  if (typeof sender !== 'string' || !sender.trim() || sender.length > 100) throw new BadRequest('bad sender');
+  return { sender, text: input.text, system: input.system ?? false, clientMessageId: input.clientMessageId ?? null };
 }
 
 async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -63,20 +116,48 @@ async function transaction<T>(work: (client: PoolClient) => Promise<T>): Promise
   }
 }
 
-/** The same statements as Parley's MessageService and ChatService (see there for why they are correct). */
+/**
+ * The same statements as Parley's repositories (see there for why they are correct): the post's UPDATE takes the
+ * seq, moves last_activity_at, checks membership with EXISTS and moves the poster's read marker, all in one.
+ */
 const INSERT_NEXT = `
-  with chat as (update chat set message_count = message_count + 1 where id = $1 returning message_count)
+  with chat as (
+    update chat set message_count = message_count + 1, last_activity_at = $6
+    where id = $1 and ($8::boolean or exists (select 1 from member where chat_id = $1 and user_id = $9))
+    returning message_count
+  ), marker as (
+    update member set last_read_seq = chat.message_count from chat where member.chat_id = $1 and member.user_id = $9
+  )
   insert into message (id, chat_id, seq, sender, text, system, created_at, client_message_id)
   select $2, $1, message_count, $3, $4, $5, $6, $7 from chat
   returning seq`;
-const INSERT_CHAT = 'insert into chat (id, created_at, message_count) values ($1, $2, 0)';
-const INSERT_CHAT_WITH_MESSAGE = `
-  with chat as (insert into chat (id, created_at, message_count) values ($1, $2, 1) returning id)
+/** A chat, its members (the starter as OWNER) and its first message in one statement. */
+const INSERT_CHAT = `
+  with chat as (
+    insert into chat (id, created_at, last_activity_at, message_count) values ($1, $2, $2, $3) returning id
+  ), members as (
+    insert into member (chat_id, user_id, role, joined_at, last_read_seq)
+    select chat.id, new.user_id, new.role, $2, new.last_read_seq
+    from chat, unnest($4::text[], $5::text[], $6::int[]) as new(user_id, role, last_read_seq)
+  )`;
+const INSERT_FIRST_MESSAGE = `
   insert into message (id, chat_id, seq, sender, text, system, created_at, client_message_id)
-  select $3, id, 1, $4, $5, $6, $7, $8 from chat`;
+  select $7, id, 1, $8, $9, $10, $2, $11 from chat`;
+/** The chats among $2 the user is a member of, with its read marker: the join is the membership check. */
+const VISIBLE = `
+  select chat.*, member.last_read_seq from chat join member on member.chat_id = chat.id and member.user_id = $1
+  where chat.id = any($2::uuid[])`;
+/** The user's chats by activity, newest first (one more than a page, to know whether there is a next). */
+const BY_ACTIVITY = `
+  select chat.*, member.last_read_seq from member join chat on chat.id = member.chat_id
+  where member.user_id = $1 and (chat.last_activity_at, chat.id) < ($2::timestamptz, $3::uuid)
+  order by chat.last_activity_at desc, chat.id desc
+  limit $4`;
 
-async function insertNext(client: Pool | PoolClient, m: MessageRow): Promise<MessageRow> {
-  const { rows } = await client.query(INSERT_NEXT, [m.chat_id, m.id, m.sender, m.text, m.system, m.created_at, m.client_message_id]);
+async function insertNext(client: Pool | PoolClient, m: MessageRow, viewer: Viewer): Promise<MessageRow> {
+  const { rows } = await client.query(INSERT_NEXT, [
+    m.chat_id, m.id, m.sender, m.text, m.system, m.created_at, m.client_message_id, viewer.service, viewer.userId,
+  ]);
   if (!rows[0]) throw new BadRequest(`chat ${m.chat_id} does not exist`);
   return { ...m, seq: rows[0].seq };
 }
@@ -92,42 +173,56 @@ const messageJson = (m: MessageRow) => ({
   clientMessageId: m.client_message_id,
 });
 
-async function postMessage({ input }: any) {
+async function postMessage({ input }: any, viewer: Viewer) {
   const chatId = uuid(input?.chatId, 'chatId');
-  const content = newMessage(input);
+  const content = newMessage(input, viewer);
   const draft: MessageRow = {
     id: randomUUID(), chat_id: chatId, seq: 0, sender: content.sender, text: content.text, system: content.system,
     created_at: new Date(), client_message_id: content.clientMessageId,
   };
   const { message, created } =
     content.clientMessageId === null
-      ? { message: await insertNext(pool, draft), created: true }
+      ? { message: await insertNext(pool, draft, viewer), created: true }
       : await transaction(async (client) => {
-          const { rows } = await client.query('select 1 from chat where id = $1 for update', [chatId]);
+          const { rows } = viewer.service
+            ? await client.query('select 1 from chat where id = $1 for update', [chatId])
+            : await client.query('select 1 from chat join member on member.chat_id = chat.id and member.user_id = $2 where chat.id = $1 for update of chat', [chatId, viewer.userId]);
           if (!rows[0]) throw new BadRequest(`chat ${chatId} does not exist`);
           const stored = await client.query('select * from message where chat_id = $1 and client_message_id = $2', [chatId, content.clientMessageId]);
           if (stored.rows[0]) return { message: stored.rows[0] as MessageRow, created: false };
-          return { message: await insertNext(client, draft), created: true };
+          return { message: await insertNext(client, draft, viewer), created: true };
         });
-  if (created) broadcast(message);
+  if (created) {
+    broadcast(message);
+    setImmediate(() => void notifyInboxes(message.chat_id));
+  }
   return { postMessage: messageJson(message) };
 }
 
-async function startChat({ firstMessage }: any) {
-  const content = firstMessage ? newMessage(firstMessage) : null;
+/** A user's chat: the user is its OWNER and has read its first message. (No `members:` argument in the bench.) */
+async function startChat({ firstMessage }: any, viewer: Viewer) {
+  const owner = user(viewer);
+  const content = firstMessage ? newMessage(firstMessage, viewer) : null;
   const chat = { id: randomUUID(), created_at: new Date(), message_count: content ? 1 : 0 };
+  const params = [chat.id, chat.created_at, chat.message_count, [owner], ['OWNER'], [chat.message_count]];
   if (content) {
-    await pool.query(INSERT_CHAT_WITH_MESSAGE, [
-      chat.id, chat.created_at, randomUUID(), content.sender, content.text, content.system, chat.created_at, content.clientMessageId,
-    ]);
+    await pool.query(`${INSERT_CHAT} ${INSERT_FIRST_MESSAGE}`, [...params, randomUUID(), content.sender, content.text, content.system, content.clientMessageId]);
   } else {
-    await pool.query(INSERT_CHAT, [chat.id, chat.created_at]);
+    await pool.query(`${INSERT_CHAT} select 1`, params);
   }
   return { startChat: { id: chat.id, createdAt: chat.created_at.toISOString(), messageCount: chat.message_count } };
 }
 
-async function chatsById(ids: string[]): Promise<Map<string, { id: string; message_count: number }>> {
-  const { rows } = await pool.query('select * from chat where id = any($1::uuid[])', [ids]);
+interface ChatRow {
+  id: string;
+  created_at: Date;
+  last_activity_at: Date;
+  message_count: number;
+  last_read_seq: number;
+}
+
+async function chatsById(ids: string[], viewer: Viewer): Promise<Map<string, ChatRow>> {
+  const { rows } = await pool.query(VISIBLE, [user(viewer), ids]);
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -142,10 +237,10 @@ async function newestMessages(chats: { id: string; message_count: number }[]): P
   return new Map(rows.map((row: MessageRow) => [row.chat_id, row]));
 }
 
-async function chats({ ids }: any) {
+async function chats({ ids }: any, viewer: Viewer) {
   if (!Array.isArray(ids) || ids.length > 100) throw new BadRequest('ids must list at most 100 chats');
   ids.forEach((id, i) => uuid(id, `ids[${i}]`));
-  const found = await chatsById(ids);
+  const found = await chatsById(ids, viewer);
   const newest = await newestMessages([...found.values()]);
   return {
     chats: ids.map((id: string) => {
@@ -161,14 +256,14 @@ async function chats({ ids }: any) {
   };
 }
 
-async function existingChat(chatId: string) {
-  const chat = (await chatsById([uuid(chatId, 'chatId')])).get(chatId);
+async function existingChat(chatId: string, viewer: Viewer) {
+  const chat = (await chatsById([uuid(chatId, 'chatId')], viewer)).get(chatId);
   if (!chat) throw new BadRequest(`chat ${chatId} does not exist`);
   return chat;
 }
 
-async function lastMessage({ chatId }: any) {
-  const chat = await existingChat(chatId);
+async function lastMessage({ chatId }: any, viewer: Viewer) {
+  const chat = await existingChat(chatId, viewer);
   const m = (await newestMessages([chat])).get(chat.id);
   return { lastMessage: m ? { id: m.id, seq: m.seq, sender: m.sender, text: m.text, createdAt: m.created_at.toISOString() } : null };
 }
@@ -176,8 +271,8 @@ async function lastMessage({ chatId }: any) {
 const cursor = (seq: number) => Buffer.from(`seq:${seq}`).toString('base64url');
 
 /** `messages(chatId, last: 50)`: the seq window follows from message_count, because seqs are gap-free. */
-async function lastPage({ chatId }: any) {
-  const chat = await existingChat(chatId);
+async function lastPage({ chatId }: any, viewer: Viewer) {
+  const chat = await existingChat(chatId, viewer);
   const start = Math.max(1, chat.message_count - 49);
   const end = chat.message_count;
   const { rows } = await pool.query<MessageRow>(
@@ -197,12 +292,28 @@ async function lastPage({ chatId }: any) {
   };
 }
 
-const operations: Record<string, (variables: any) => Promise<unknown>> = {
+/** `myChats(first: 20)`: the page (one more row tells hasNextPage) and the newest message of each, two statements. */
+async function myChats(_variables: unknown, viewer: Viewer) {
+  const found: ChatRow[] = (await pool.query(BY_ACTIVITY, [user(viewer), new Date(8.64e15), 'ffffffff-ffff-ffff-ffff-ffffffffffff', 21])).rows;
+  const page = found.slice(0, 20);
+  const newest = await newestMessages(page);
+  return { myChats: { nodes: page.map((chat) => inboxChat(chat, newest.get(chat.id))) } };
+}
+
+const inboxChat = (chat: ChatRow, last: { text: string } | undefined) => ({
+  id: chat.id,
+  lastActivityAt: chat.last_activity_at.toISOString(),
+  unreadCount: Math.max(0, chat.message_count - chat.last_read_seq),
+  lastMessage: last ? { text: last.text } : null,
+});
+
+const operations: Record<string, (variables: any, viewer: Viewer) => Promise<unknown>> = {
   PostMessage: postMessage,
   StartChat: startChat,
   Chats: chats,
   LastMessage: lastMessage,
   LastPage: lastPage,
+  MyChats: myChats,
 };
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -217,20 +328,28 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   try {
+    const viewer = await authenticate(req.headers.authorization);
     const { operationName, variables } = JSON.parse(Buffer.concat(chunks).toString());
     const operation = operations[operationName];
     if (!operation) return send(res, 400, { errors: [{ message: `unknown operation ${operationName}` }] });
-    send(res, 200, { data: await operation(variables ?? {}) });
+    send(res, 200, { data: await operation(variables ?? {}, viewer) });
   } catch (error) {
-    const message = error instanceof BadRequest ? error.message : 'Internal server error';
-    if (!(error instanceof BadRequest)) console.error(error);
-    send(res, 200, { errors: [{ message }] });
+    if (error instanceof Unauthenticated) {
+      return send(res, 401, { errors: [{ message: 'invalid or expired token', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+    const known = error instanceof BadRequest || error instanceof Forbidden;
+    if (!known) console.error(error);
+    send(res, 200, { errors: [{ message: known ? (error as Error).message : 'Internal server error' }] });
   }
 }
 
-// ---- W7: a plain broadcast over ws, framed as graphql-transport-ws so the same client measures both targets ----
+// ---- W7 and W9: plain broadcasts over ws, framed as graphql-transport-ws so the same clients measure both targets ----
 
+/** messageAdded sockets by chat, inboxUpdated sockets by user; each with its subscription id. */
 const subscribers = new Map<string, Map<WebSocket, string>>();
+const inboxes = new Map<string, Map<WebSocket, string>>();
+
+const nextFrame = (id: string, payload: string) => `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
 
 function broadcast(m: MessageRow) {
   const sockets = subscribers.get(m.chat_id);
@@ -238,22 +357,66 @@ function broadcast(m: MessageRow) {
   const payload = JSON.stringify({
     data: { messageAdded: { id: m.id, chatId: m.chat_id, seq: m.seq, sender: m.sender, text: m.text, createdAt: m.created_at.toISOString() } },
   });
-  for (const [socket, id] of sockets) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+  for (const [socket, id] of sockets) socket.send(nextFrame(id, payload));
 }
 
+/**
+ * After a post answered, as Parley does: the chat's members (one doorbell each), then the chat's state as each
+ * member who listens here sees it (its read marker), all of them in one statement, sent to that member's sockets.
+ */
+async function notifyInboxes(chatId: string) {
+  try {
+    const { rows: members } = await pool.query('select user_id from member where chat_id = $1', [chatId]);
+    const listening = members.map((m) => m.user_id as string).filter((userId) => inboxes.get(userId)?.size);
+    if (listening.length === 0) return;
+    const { rows } = await pool.query(
+      `select member.user_id, chat.*, member.last_read_seq, message.text
+       from member join chat on chat.id = member.chat_id
+       left join message on message.chat_id = chat.id and message.seq = chat.message_count
+       where member.chat_id = $1 and member.user_id = any($2::text[])`,
+      [chatId, listening],
+    );
+    for (const row of rows) {
+      const payload = JSON.stringify({
+        data: { inboxUpdated: { chatId, reason: 'MESSAGE', chat: inboxChat(row, row.text === null ? undefined : row) } },
+      });
+      for (const [socket, id] of inboxes.get(row.user_id) ?? []) socket.send(nextFrame(id, payload));
+    }
+  } catch (error) {
+    console.error(error);
+  }
+}
+
+function sendError(socket: WebSocket, id: string, message: string) {
+  socket.send(JSON.stringify({ id, type: 'error', payload: [{ message, extensions: { code: 'NOT_FOUND' } }] }));
+}
+
+/** connection_init carries the token; messageAdded checks membership as Parley's does (the chat read with the join). */
 function onSocket(socket: WebSocket) {
-  let chatId: string | undefined;
-  socket.on('message', (raw) => {
+  let viewer: Viewer | undefined;
+  const subscriptions: [Map<string, Map<WebSocket, string>>, string][] = [];
+  const listen = (registry: Map<string, Map<WebSocket, string>>, key: string, id: string) => {
+    if (!registry.has(key)) registry.set(key, new Map());
+    registry.get(key)!.set(socket, id);
+    subscriptions.push([registry, key]);
+  };
+  const stop = () => subscriptions.forEach(([registry, key]) => registry.get(key)?.delete(socket));
+  socket.on('message', async (raw) => {
     const message = JSON.parse(raw.toString());
-    if (message.type === 'connection_init') socket.send('{"type":"connection_ack"}');
-    else if (message.type === 'ping') socket.send('{"type":"pong"}');
-    else if (message.type === 'subscribe') {
-      chatId = message.payload.variables.chatId as string;
-      if (!subscribers.has(chatId)) subscribers.set(chatId, new Map());
-      subscribers.get(chatId)!.set(socket, message.id);
-    } else if (message.type === 'complete' && chatId) subscribers.get(chatId)?.delete(socket);
+    if (message.type === 'connection_init') {
+      viewer = await authenticate(message.payload?.authorization).catch(() => undefined);
+      if (viewer) socket.send('{"type":"connection_ack"}');
+      else socket.close(4403, 'Forbidden');
+    } else if (message.type === 'ping') socket.send('{"type":"pong"}');
+    else if (message.type === 'subscribe' && viewer) {
+      if (/\binboxUpdated\b/.test(message.payload.query)) return listen(inboxes, user(viewer), message.id);
+      const chatId = message.payload.variables.chatId as string;
+      const visible = UUID.test(chatId) && (await chatsById([chatId], viewer)).has(chatId);
+      if (visible) listen(subscribers, chatId, message.id);
+      else sendError(socket, message.id, `chat ${chatId} does not exist`);
+    } else if (message.type === 'complete') stop();
   });
-  socket.on('close', () => chatId && subscribers.get(chatId)?.delete(socket));
+  socket.on('close', stop);
 }
 
 const server = createServer((req, res) => void handle(req, res));

@@ -1,13 +1,13 @@
 /**
- * The load process for W1–W6: drives one workload against one target with autocannon, checks every answer,
+ * The load process for W1–W6 and W8: drives one workload against one target with autocannon, checks every answer,
  * and prints one JSON line (a `LoadResult`) on stdout. Started by run.ts, separate from the server under test.
  *
- *   node dist/bench/load.js --url http://127.0.0.1:4100/graphql --workload W1 --connections 32 --duration 10 --warmup 3 [--pid SERVER_PID]
+ *   BENCH_AUTH_SECRET=... node dist/bench/load.js --url http://127.0.0.1:4100/graphql --workload W1 --connections 32 --duration 10 --warmup 3 [--pid SERVER_PID]
  */
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkResponse, type Exchange, WORKLOADS, type WorkloadName } from './workloads';
+import { cpuMs } from './clients';
+import { checkResponse, type Exchange, Tokens, WORKLOADS, type WorkloadName } from './workloads';
 
 export interface LoadResult {
   workload: WorkloadName;
@@ -22,13 +22,7 @@ export interface LoadResult {
   serverCpuMsPerRequest?: number;
 }
 
-/** User + system CPU time of a process so far, in ms (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function drive(url: string, workload: WorkloadName, connections: number, duration: number): Promise<LoadResult> {
+async function drive(url: string, workload: WorkloadName, tokens: Tokens, connections: number, duration: number): Promise<LoadResult> {
   let invalid = 0;
   const errorSamples = new Set<string>();
   const result = await autocannon({
@@ -43,7 +37,7 @@ async function drive(url: string, workload: WorkloadName, connections: number, d
         setupRequest: (request, context) => {
           const exchange = WORKLOADS[workload].next();
           context.exchange = exchange;
-          return { ...request, body: JSON.stringify(exchange.body) };
+          return { ...request, headers: { ...request.headers, authorization: tokens.header(exchange.user) }, body: JSON.stringify(exchange.body) };
         },
         onResponse: (status, body, context) => {
           const problem = checkResponse(context.exchange as Exchange, status, body);
@@ -77,12 +71,14 @@ async function main() {
     },
   });
   const workload = values.workload as WorkloadName;
-  if (!values.url || !WORKLOADS[workload]) throw new Error('usage: load.js --url URL --workload W1..W6');
+  if (!values.url || !WORKLOADS[workload]) throw new Error('usage: load.js --url URL --workload W1..W6|W8');
   const connections = Number(values.connections);
-  if (Number(values.warmup) > 0) await drive(values.url, workload, connections, Number(values.warmup));
+  const tokens = new Tokens();
+  await tokens.prepare(WORKLOADS[workload].users);
+  if (Number(values.warmup) > 0) await drive(values.url, workload, tokens, connections, Number(values.warmup));
   const pid = values.pid ? Number(values.pid) : undefined;
   const cpuBefore = pid && cpuMs(pid);
-  const result = await drive(values.url, workload, connections, Number(values.duration));
+  const result = await drive(values.url, workload, tokens, connections, Number(values.duration));
   if (pid) result.serverCpuMsPerRequest = (cpuMs(pid) - cpuBefore!) / result.requests;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -6,11 +6,14 @@
  *   npm run bench -- --rounds 3        Parley, baseline, Parley, baseline, ... (medians in the table)
  *   npm run bench -- --only W3,W7      a subset of the workloads
  *   npm run bench -- --profile         Parley runs with --cpu-prof; profiles land in bench/results/profiles/
+ *   npm run bench -- --redis-url redis://127.0.0.1:6379   Parley's pub/sub over Redis (default: in-process)
  *
- * Uses DATABASE_URL's server when set (a new database per target and round), else an embedded PostgreSQL.
+ * Uses DATABASE_URL's server when set (a new database per target and round), else an embedded PostgreSQL. Every
+ * request carries a user's bearer token, signed with a secret made for the run (AUTH_JWT_SECRET for Parley).
  * Prints one table and writes everything to bench/results/<time>.json.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -22,14 +25,18 @@ import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import type { LoadResult } from './load';
 import { createSeededDatabase } from './seed';
+import type { InboxResult } from './inbox';
 import type { FanOutResult } from './subscriptions';
-import { WORKLOADS, type WorkloadName } from './workloads';
+import { DATA, WORKLOADS, type WorkloadName } from './workloads';
 
 const ROOT = join(__dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
 const TARGETS = ['parley', 'baseline'] as const;
 type Target = (typeof TARGETS)[number];
-type Workload = WorkloadName | 'W7';
+type Workload = WorkloadName | 'W7' | 'W9';
+const WS_WORKLOADS: readonly Workload[] = ['W7', 'W9'];
+/** Signs the load generators' tokens and verifies them in both servers; made anew for every run. */
+const AUTH_SECRET = randomBytes(32).toString('base64url');
 
 interface Settings {
   rounds: number;
@@ -40,6 +47,10 @@ interface Settings {
   pool: number;
   subscribers: number;
   messages: number;
+  inboxSubscribers: number;
+  inboxPosts: number;
+  inboxRate: number;
+  redisUrl?: string;
   profile: boolean;
   quick: boolean;
 }
@@ -56,10 +67,14 @@ function settingsFromArgs(): Settings {
       pool: { type: 'string', default: '10' },
       subscribers: { type: 'string', default: '1000' },
       messages: { type: 'string' },
+      'inbox-subscribers': { type: 'string', default: '200' },
+      'inbox-posts': { type: 'string' },
+      'inbox-rate': { type: 'string', default: '10' },
+      'redis-url': { type: 'string' },
       profile: { type: 'boolean', default: false },
     },
   });
-  const all: Workload[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7'];
+  const all: Workload[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9'];
   const workloads = values.only ? (values.only.split(',') as Workload[]) : all;
   const unknown = workloads.filter((w) => !all.includes(w));
   if (unknown.length) throw new Error(`unknown workloads: ${unknown.join(', ')}`);
@@ -72,6 +87,10 @@ function settingsFromArgs(): Settings {
     pool: Number(values.pool),
     subscribers: Number(values.subscribers),
     messages: Number(values.messages ?? (values.quick ? 100 : 200)),
+    inboxSubscribers: Number(values['inbox-subscribers']),
+    inboxPosts: Number(values['inbox-posts'] ?? (values.quick ? 40 : 100)),
+    inboxRate: Number(values['inbox-rate']),
+    redisUrl: values['redis-url'],
     profile: values.profile,
     quick: values.quick,
   };
@@ -101,9 +120,16 @@ async function startTarget(target: Target, databaseUrl: string, settings: Settin
       ? [
           join(ROOT, 'dist', 'src', 'main.js'),
           [],
-          { NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB_POOL_SIZE: String(settings.pool) },
+          {
+            NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB_POOL_SIZE: String(settings.pool),
+            AUTH_JWT_SECRET: AUTH_SECRET, ...(settings.redisUrl ? { REDIS_URL: settings.redisUrl } : {}),
+          },
         ]
-      : [join(ROOT, 'dist', 'bench', 'baseline.js'), ['--port', String(port), '--database-url', databaseUrl, '--pool', String(settings.pool)], {}];
+      : [
+          join(ROOT, 'dist', 'bench', 'baseline.js'),
+          ['--port', String(port), '--database-url', databaseUrl, '--pool', String(settings.pool), '--auth-secret', AUTH_SECRET],
+          {},
+        ];
   const child = spawn(process.execPath, [...profiling, script, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,7 +160,10 @@ async function startTarget(target: Target, databaseUrl: string, settings: Settin
 /** Runs a load script in its own process and returns the JSON line it prints. */
 function runLoad<T>(script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', script), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BENCH_AUTH_SECRET: AUTH_SECRET },
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.once('exit', (code) => {
@@ -147,9 +176,12 @@ function runLoad<T>(script: string, args: string[]): Promise<T> {
 
 // ---- one target, one round ----
 
-type Measurement = LoadResult | FanOutResult;
+type Measurement = LoadResult | FanOutResult | InboxResult;
 
-/** W1–W6 on one server process; W7 on a fresh one, so that its memory per subscription is not blurred by their garbage. */
+/**
+ * W1–W6 and W8 on one server process; W7 and W9 each on a fresh one, so that W7's memory per subscription and W9's CPU
+ * per post are not blurred by the garbage of the others.
+ */
 async function measureTarget(target: Target, round: number, serverUrl: string, settings: Settings): Promise<Measurement[]> {
   const database = await createSeededDatabase(serverUrl, target);
   const results: Measurement[] = [];
@@ -159,7 +191,7 @@ async function measureTarget(target: Target, round: number, serverUrl: string, s
   };
   const start = (phase: string) => startTarget(target, database.url, settings, join(RESULTS, 'logs', `${target}-round${round}-${phase}.log`));
   try {
-    const http = settings.workloads.filter((w): w is WorkloadName => w !== 'W7');
+    const http = settings.workloads.filter((w): w is WorkloadName => !WS_WORKLOADS.includes(w));
     if (http.length) {
       const running = await start('http');
       try {
@@ -188,6 +220,20 @@ async function measureTarget(target: Target, round: number, serverUrl: string, s
         await running.stop();
       }
     }
+    if (settings.workloads.includes('W9')) {
+      const running = await start('inbox');
+      try {
+        report(
+          await runLoad<InboxResult>('inbox.js', [
+            '--url', running.url, '--pid', String(running.process.pid), '--subscribers', String(settings.inboxSubscribers),
+            '--posts', String(settings.inboxPosts), '--rate', String(settings.inboxRate),
+            ...(settings.quick ? ['--reference-posts', '150'] : []),
+          ]),
+        );
+      } finally {
+        await running.stop();
+      }
+    }
   } finally {
     await database.drop();
   }
@@ -195,6 +241,14 @@ async function measureTarget(target: Target, round: number, serverUrl: string, s
 }
 
 function describe(r: Measurement): string {
+  if (r.workload === 'W9') {
+    const w9 = r as InboxResult;
+    if (w9.skipped) return `W9 skipped: ${w9.skipped}`;
+    const l = w9.listened;
+    return `W9 CPU/post reference ${w9.reference.serverCpuMsPerPost.toFixed(2)} ms, 1,000 doorbells ${w9.doorbells.serverCpuMsPerPost.toFixed(2)} ms, ` +
+      `+${w9.subscribers} inboxes ${l.serverCpuMsPerPost.toFixed(2)} ms; post p50 ${ms(l.postP50)} p99 ${ms(l.postP99)}; ` +
+      `delivery p50 ${ms(l.deliveryP50)} p99 ${ms(l.deliveryP99)} max ${ms(l.deliveryMax)} lost ${l.lost} extra ${l.extra} wrong ${l.wrongShape}`;
+  }
   if (r.workload === 'W7') {
     const w7 = r as FanOutResult;
     if (w7.skipped) return `W7 skipped: ${w7.skipped}`;
@@ -227,6 +281,36 @@ interface Summary {
 }
 
 function summarize(workload: Workload, byTarget: Record<Target, Measurement[]>, settings: Settings): Summary {
+  if (workload === 'W9') {
+    const [parley, baseline] = TARGETS.map((t) => byTarget[t] as InboxResult[]);
+    const skipped = [...parley, ...baseline].find((r) => r.skipped)?.skipped;
+    const side = (rs: InboxResult[]) => ({
+      postsPerSecond: median(rs.map((r) => r.listened.postsPerSecond)),
+      postP50: median(rs.map((r) => r.listened.postP50)),
+      postP99: median(rs.map((r) => r.listened.postP99)),
+      deliveryP50: median(rs.map((r) => r.listened.deliveryP50)),
+      deliveryP99: median(rs.map((r) => r.listened.deliveryP99)),
+      deliveryMax: Math.max(...rs.map((r) => r.listened.deliveryMax)),
+      lost: sum(rs.map((r) => r.listened.lost)),
+      errors: sum(rs.map((r) => r.listened.lost + r.listened.extra + r.listened.wrongShape + r.listened.failedPosts + r.doorbells.failedPosts + r.reference.failedPosts)),
+      cpuReference: median(rs.map((r) => r.reference.serverCpuMsPerPost)),
+      cpuDoorbells: median(rs.map((r) => r.doorbells.serverCpuMsPerPost)),
+      cpuListened: median(rs.map((r) => r.listened.serverCpuMsPerPost)),
+      doorbellPostP99: median(rs.map((r) => r.doorbells.postP99)),
+      ...(rs.find((r) => r.skipped) ? { skipped: rs.find((r) => r.skipped)!.skipped! } : {}),
+    });
+    const [p, b] = [side(parley), side(baseline)];
+    const ratio = skipped ? null : (p.deliveryP99 as number) / (b.deliveryP99 as number);
+    return {
+      workload,
+      title: `post, ${DATA.crowd} members, ${settings.inboxSubscribers} inboxes, ${settings.inboxRate}/s`,
+      parley: p,
+      baseline: b,
+      ratio,
+      target: '0 lost (informational)',
+      holds: skipped ? null : p.errors === 0,
+    };
+  }
   if (workload === 'W7') {
     const [parley, baseline] = TARGETS.map((t) => byTarget[t] as FanOutResult[]);
     const skipped = [...parley, ...baseline].find((r) => r.skipped)?.skipped;
@@ -279,6 +363,14 @@ function table(summaries: Summary[]): string {
   const columns = ['workload', '', 'req/s', 'p50', 'p99', 'errors', 'CPU/req', 'req/s', 'p50', 'p99', 'errors', 'CPU/req', 'ratio', 'target'];
   const rows = summaries.map((s) => {
     const flag = s.holds === null ? 'n/a' : s.holds ? 'holds' : 'MISSED';
+    if (s.workload === 'W9') {
+      const cells = (x: Record<string, number | string>) =>
+        x.skipped
+          ? ['skipped', '', '', '', '']
+          : [`${Math.round(x.postsPerSecond as number)} post/s`, ms(x.postP50 as number), ms(x.postP99 as number), String(x.errors), ms(x.cpuListened as number)];
+      const ratio = s.ratio === null ? '-' : `dlv p99 ${s.ratio.toFixed(2)}×`;
+      return [`W9 ${s.title}`, '', ...cells(s.parley), ...cells(s.baseline), ratio, flag];
+    }
     if (s.workload === 'W7') {
       const cells = (x: Record<string, number | string>) =>
         x.skipped ? ['skipped', '', '', '', ''] : [`${Math.round(x.deliveriesPerSecond as number)}/s`, ms(x.p50 as number), ms(x.p99 as number), String(x.errors), ''];
@@ -300,6 +392,17 @@ function table(summaries: Summary[]): string {
           `${(w7.parley.rssPerSubscriptionKiB as number).toFixed(1)} KiB RSS per subscription (baseline ${(w7.baseline.rssPerSubscriptionKiB as number).toFixed(1)} KiB)`,
       ]
     : summaries.filter((s) => s.workload === 'W7').map((s) => `W7 skipped: ${s.parley.skipped ?? s.baseline.skipped}`);
+  for (const w9 of summaries.filter((s) => s.workload === 'W9')) {
+    if (w9.parley.skipped || w9.baseline.skipped) {
+      notes.push(`W9 skipped: ${w9.parley.skipped ?? w9.baseline.skipped}`);
+      continue;
+    }
+    const side = (name: string, x: Record<string, number | string>) =>
+      `W9 ${name}: inbox delivery p50 ${ms(x.deliveryP50 as number)} p99 ${ms(x.deliveryP99 as number)} max ${ms(x.deliveryMax as number)}, lost ${x.lost}; ` +
+      `server CPU per post: 3-member chat ${ms(x.cpuReference as number)}, 1,000 members no listener ${ms(x.cpuDoorbells as number)} ` +
+      `(post p99 ${ms(x.doorbellPostP99 as number)}), + ${w9.title.split(', ')[2]} ${ms(x.cpuListened as number)}`;
+    notes.push(side('Parley', w9.parley), side('baseline', w9.baseline));
+  }
   return [...all.map(line), ...notes].join('\n');
 }
 

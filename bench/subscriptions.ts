@@ -1,16 +1,18 @@
 /**
- * The load process for W7: N graphql-ws subscribers on one new chat while one publisher posts M messages at R/s.
- * Reports delivery latency (post sent → message received), lost / duplicated / out-of-order deliveries, and the
- * server's resident memory per held subscription. Prints one JSON line (a `FanOutResult`).
+ * The load process for W7: N graphql-ws subscribers on the seeded 1,000-member chat while one member posts M
+ * messages at R/s. Subscriber k is member `w7-<k>` with a token of its own (in a chat each member follows from its
+ * own device; see bench/README.md), or one of `--subscriber-users` users. Reports delivery latency (post sent →
+ * message received), lost / duplicated / out-of-order deliveries, and the server's resident memory per held
+ * subscription. Prints one JSON line (a `FanOutResult`).
  *
- *   node dist/bench/subscriptions.js --url http://127.0.0.1:4100/graphql --pid 1234 --subscribers 1000
+ *   BENCH_AUTH_SECRET=... node dist/bench/subscriptions.js --url http://127.0.0.1:4100/graphql --pid 1234 --subscribers 1000
  */
 import { type Client, createClient } from 'graphql-ws';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { ADDED_SHAPE, type GraphQLBody, mismatch, OPERATIONS } from './workloads';
+import { percentile, post, rssBytes } from './clients';
+import { ADDED_SHAPE, crowdMember, DATA, mismatch, OPERATIONS, Tokens, W7_CHAT } from './workloads';
 
 export interface FanOutResult {
   workload: 'W7';
@@ -43,29 +45,17 @@ interface Subscriber {
 
 const now = () => performance.now();
 
-async function graphql(url: string, body: GraphQLBody): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (json.errors?.length || !json.data) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json.errors)}`);
-  return json.data;
-}
-
-const post = (url: string, chatId: string, text: string) =>
-  graphql(url, { operationName: 'PostMessage', query: OPERATIONS.PostMessage, variables: { input: { chatId, sender: 'publisher', text } } });
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match![1]) * 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
-}
-
 /** Subscribes and resolves once the server acknowledged the socket; errors of the subscription land in `failure`. */
-function subscribe(wsUrl: string, chatId: string, sentAt: number[], latencies: number[], problems: { wrongShape: number }): Promise<Subscriber> {
+function subscribe(
+  wsUrl: string,
+  authorization: string,
+  chatId: string,
+  sentAt: number[],
+  latencies: number[],
+  problems: { wrongShape: number },
+): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization } });
     const subscriber: Subscriber = { client, received: [], live: false, lastSeq: 0, outOfOrder: 0 };
     client.on('connected', () => resolve(subscriber));
     client.subscribe<{ messageAdded: { seq: number; text: string } }>(
@@ -100,11 +90,14 @@ function subscribe(wsUrl: string, chatId: string, sentAt: number[], latencies: n
   });
 }
 
-async function run(options: { url: string; pid: number; subscribers: number; messages: number; rate: number }): Promise<FanOutResult> {
+async function run(options: { url: string; pid: number; subscribers: number; users: number; messages: number; rate: number }): Promise<FanOutResult> {
   const { url, pid, messages, rate } = options;
   const wsUrl = url.replace(/^http/, 'ws');
-  const { startChat } = await graphql(url, { operationName: 'StartChat', query: OPERATIONS.StartChat, variables: {} });
-  const chatId: string = startChat.id;
+  const chatId = W7_CHAT;
+  const userOf = (k: number) => crowdMember('w7', k % options.users);
+  const tokens = new Tokens();
+  await tokens.prepare(Array.from({ length: Math.min(options.users, options.subscribers) }, (_, k) => userOf(k)));
+  const publisher = tokens.header(userOf(0));
   const sentAt: number[] = new Array(messages).fill(NaN);
   const latencies: number[] = [];
   const problems = { wrongShape: 0 };
@@ -116,13 +109,13 @@ async function run(options: { url: string; pid: number; subscribers: number; mes
   try {
     for (let i = 0; i < options.subscribers; i += 100) {
       const batch = Math.min(100, options.subscribers - i);
-      subscribers.push(...(await Promise.all(Array.from({ length: batch }, () => subscribe(wsUrl, chatId, sentAt, latencies, problems)))));
+      subscribers.push(...(await Promise.all(Array.from({ length: batch }, (_, b) => subscribe(wsUrl, tokens.header(userOf(i + b)), chatId, sentAt, latencies, problems)))));
     }
     // A subscription's start is not acknowledged by the protocol: post warm-up messages until every socket got one.
     for (let attempt = 0; attempt < 100 && !subscribers.every((s) => s.live); attempt += 1) {
       const failure = subscribers.find((s) => s.failure)?.failure;
       if (failure) throw new Error(failure);
-      await Promise.race([post(url, chatId, 'warm-up'), sleep(5000)]);
+      await Promise.race([post(url, publisher, chatId, 'warm-up'), sleep(5000)]);
       await sleep(100);
     }
     if (!subscribers.every((s) => s.live)) throw new Error('not every subscriber received a warm-up message within 100 posts');
@@ -140,7 +133,7 @@ async function run(options: { url: string; pid: number; subscribers: number; mes
     const due = started + (index * 1000) / rate;
     if (due > now()) await sleep(due - now());
     sentAt[index] = now();
-    posts.push(post(url, chatId, `m-${index}`).catch(() => (failedPosts += 1)));
+    posts.push(post(url, publisher, chatId, `m-${index}`).catch(() => (failedPosts += 1)));
   }
   await Promise.all(posts);
   const expected = options.subscribers * (messages - failedPosts);
@@ -180,6 +173,7 @@ async function main() {
       url: { type: 'string' },
       pid: { type: 'string' },
       subscribers: { type: 'string', default: '1000' },
+      'subscriber-users': { type: 'string' },
       messages: { type: 'string', default: '200' },
       rate: { type: 'string', default: '50' },
     },
@@ -189,6 +183,7 @@ async function main() {
     url: values.url,
     pid: Number(values.pid),
     subscribers: Number(values.subscribers),
+    users: Math.min(DATA.crowd, Number(values['subscriber-users'] ?? values.subscribers)),
     messages: Number(values.messages),
     rate: Number(values.rate),
   });

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 
 /** The data set every target starts from (see seed.ts). */
-export const DATA = { chats: 1000, messagesPerChat: 20, bigChatMessages: 10_000 } as const;
+export const DATA = {
+  chats: 1000,
+  messagesPerChat: 20,
+  bigChatMessages: 10_000,
+  /** Members of each of the fan-out chats (W7, W9): the most a chat may have. */
+  crowd: 1000,
+  /** Chats of READER: what `myChats` pages through. */
+  readerChats: 500,
+} as const;
 
 /** Seeded chats have predictable ids, so the load process needs no fixture: chat i is `chatId(i)`. */
 export function chatId(index: number): string {
@@ -10,8 +19,51 @@ export function chatId(index: number): string {
 
 export const BIG_CHAT = chatId(DATA.chats);
 export const HOT_CHAT = chatId(0);
+/** W7's chat: DATA.crowd members `w7-<k>`, no messages. */
+export const W7_CHAT = chatId(DATA.chats + 1);
+/** W9's chat: DATA.crowd members `inbox-<k>`, no messages. */
+export const INBOX_CHAT = chatId(DATA.chats + 2);
 
-export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+// ---- who is a member of what (seed.ts stores it; the load processes act as these users) ----
+
+/**
+ * Small chat i has 2–3 members: `user-<i>` (its OWNER), `user-<i+1>` and, for even i, `user-<i+2>` (mod 1,000),
+ * so each user is in 2–3 chats. READER is also a member of chats 0–499 (W4 asks for 50 of them, W8 pages them).
+ * The big chat has two members.
+ */
+export const READER = 'reader';
+export const membersOf = (i: number): string[] =>
+  [i, i + 1, ...(i % 2 === 0 ? [i + 2] : [])].map((j) => `user-${j % DATA.chats}`);
+export const BIG_CHAT_MEMBERS = ['big-0', 'big-1'];
+export const crowdMember = (prefix: 'w7' | 'inbox', k: number) => `${prefix}-${k % DATA.crowd}`;
+
+/** Bearer tokens as a client holds them: signed once per user (HS256, like Parley's), reused for every request. */
+export class Tokens {
+  private readonly key: Uint8Array;
+  private readonly signed = new Map<string, string>();
+
+  constructor(secret = process.env.BENCH_AUTH_SECRET) {
+    if (!secret) throw new Error('BENCH_AUTH_SECRET is not set (run.ts passes the secret it gives the servers)');
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** Signs the tokens of `users` ahead of time, so that `header` can be called synchronously. */
+  async prepare(users: Iterable<string>): Promise<void> {
+    for (const user of users) {
+      if (this.signed.has(user)) continue;
+      const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user).setIssuedAt().setExpirationTime('3h').sign(this.key);
+      this.signed.set(user, jwt);
+    }
+  }
+
+  header(user: string): string {
+    const jwt = this.signed.get(user);
+    if (!jwt) throw new Error(`no token prepared for ${user}`);
+    return `Bearer ${jwt}`;
+  }
+}
+
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W8';
 
 export interface GraphQLBody {
   operationName: string;
@@ -19,8 +71,9 @@ export interface GraphQLBody {
   variables: Record<string, unknown>;
 }
 
-/** One request of a workload and a check of its `data`: returns what is wrong, or null. */
+/** One request of a workload, made by `user`, and a check of its `data`: returns what is wrong, or null. */
 export interface Exchange {
+  user: string;
   body: GraphQLBody;
   check(data: unknown): string | null;
 }
@@ -28,6 +81,8 @@ export interface Exchange {
 export interface Workload {
   name: WorkloadName;
   title: string;
+  /** Every user the workload acts as (their tokens are signed before it starts). */
+  users: string[];
   next(): Exchange;
 }
 
@@ -42,6 +97,8 @@ export const OPERATIONS = {
   LastMessage: `query LastMessage($chatId: ID!) { lastMessage(chatId: $chatId) { id seq sender text createdAt } }`,
   StartChat: `mutation StartChat($firstMessage: NewMessageInput) { startChat(firstMessage: $firstMessage) { id createdAt messageCount } }`,
   MessageAdded: `subscription MessageAdded($chatId: ID!, $afterSeq: Int) { messageAdded(chatId: $chatId, afterSeq: $afterSeq) { id chatId seq sender text createdAt } }`,
+  MyChats: `query MyChats { myChats(first: 20) { nodes { id lastActivityAt unreadCount lastMessage { text } } } }`,
+  InboxUpdated: `subscription InboxUpdated { inboxUpdated { chatId reason chat { id lastActivityAt unreadCount lastMessage { text } } } }`,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -106,33 +163,54 @@ const LAST_SHAPE = { nullable: { id: 'uuid', seq: 'int', sender: 'string', text:
 
 const STARTED_SHAPE = { id: 'uuid', createdAt: 'iso', messageCount: 'int' } as const satisfies Shape;
 
+export const INBOX_CHAT_SHAPE = { id: 'uuid', lastActivityAt: 'iso', unreadCount: 'int', lastMessage: { nullable: { text: 'string' } } } as const satisfies Shape;
+
+const MY_CHATS_SHAPE = { nodes: [INBOX_CHAT_SHAPE] } as const satisfies Shape;
+
+export const INBOX_UPDATE_SHAPE = { chatId: 'uuid', reason: 'string', chat: { nullable: INBOX_CHAT_SHAPE } } as const satisfies Shape;
+
 // ---- the workloads ----
 
-const randomChat = () => chatId(Math.floor(Math.random() * DATA.chats));
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
+const randomIndex = () => Math.floor(Math.random() * DATA.chats);
+const randomReaderChat = () => chatId(Math.floor(Math.random() * DATA.readerChats));
+const allUsers = Array.from({ length: DATA.chats }, (_, i) => `user-${i}`);
 
 /** First the shape, then the facts that show the answer belongs to this request. */
 function checked(shape: Shape, facts: (data: any) => string | null) {
   return (data: unknown) => mismatch(data, shape) ?? facts(data);
 }
 
-function post(chat: string): Exchange {
+/** A user's post: without `sender`, which the token decides. */
+function post(chat: string, user: string): Exchange {
   const text = `bench ${randomUUID()}`;
-  const input = { chatId: chat, sender: 'bench', text };
+  const input = { chatId: chat, text };
   return {
+    user,
     body: { operationName: 'PostMessage', query: OPERATIONS.PostMessage, variables: { input } },
     check: checked({ postMessage: MESSAGE_SHAPE }, ({ postMessage: m }) =>
-      m.chatId === chat && m.text === text && m.seq > DATA.messagesPerChat ? null : `postMessage answered ${JSON.stringify(m)}`,
+      m.chatId === chat && m.text === text && m.sender === user && m.seq > DATA.messagesPerChat ? null : `postMessage answered ${JSON.stringify(m)}`,
     ),
   };
 }
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
-  W1: { name: 'W1', title: 'postMessage, random chat', next: () => post(randomChat()) },
-  W2: { name: 'W2', title: 'postMessage, one hot chat', next: () => post(HOT_CHAT) },
+  W1: {
+    name: 'W1',
+    title: 'postMessage, random chat',
+    users: allUsers,
+    next: () => {
+      const i = randomIndex();
+      return post(chatId(i), pick(membersOf(i)));
+    },
+  },
+  W2: { name: 'W2', title: 'postMessage, one hot chat', users: membersOf(0), next: () => post(HOT_CHAT, pick(membersOf(0))) },
   W3: {
     name: 'W3',
     title: 'last 50 of the 10k chat',
+    users: BIG_CHAT_MEMBERS,
     next: () => ({
+      user: pick(BIG_CHAT_MEMBERS),
       body: { operationName: 'LastPage', query: OPERATIONS.LastPage, variables: { chatId: BIG_CHAT } },
       check: checked({ messages: PAGE_SHAPE }, ({ messages: { nodes } }) =>
         nodes.length === 50 && nodes[49].seq === DATA.bigChatMessages ? null : `page of ${nodes.length} ending at ${nodes.at(-1)?.seq}`,
@@ -142,9 +220,11 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   W4: {
     name: 'W4',
     title: 'chats(50 ids) + lastMessage',
+    users: [READER],
     next: () => {
-      const ids = Array.from({ length: 50 }, randomChat);
+      const ids = Array.from({ length: 50 }, randomReaderChat);
       return {
+        user: READER,
         body: { operationName: 'Chats', query: OPERATIONS.Chats, variables: { ids } },
         check: checked({ chats: CHATS_SHAPE }, ({ chats }) =>
           chats.every((c: any, i: number) => c?.id === ids[i] && c.lastMessage) ? null : 'chats out of order or missing',
@@ -155,21 +235,39 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   W5: {
     name: 'W5',
     title: 'lastMessage, random chat',
-    next: () => ({
-      body: { operationName: 'LastMessage', query: OPERATIONS.LastMessage, variables: { chatId: randomChat() } },
-      check: checked({ lastMessage: LAST_SHAPE }, ({ lastMessage }) => (lastMessage ? null : 'lastMessage is null')),
-    }),
+    users: allUsers,
+    next: () => {
+      const i = randomIndex();
+      return {
+        user: pick(membersOf(i)),
+        body: { operationName: 'LastMessage', query: OPERATIONS.LastMessage, variables: { chatId: chatId(i) } },
+        check: checked({ lastMessage: LAST_SHAPE }, ({ lastMessage }) => (lastMessage ? null : 'lastMessage is null')),
+      };
+    },
   },
   W6: {
     name: 'W6',
     title: 'startChat + first message',
+    users: allUsers,
     next: () => ({
-      body: {
-        operationName: 'StartChat',
-        query: OPERATIONS.StartChat,
-        variables: { firstMessage: { sender: 'bench', text: 'hello' } },
-      },
+      user: pick(allUsers),
+      body: { operationName: 'StartChat', query: OPERATIONS.StartChat, variables: { firstMessage: { text: 'hello' } } },
       check: checked({ startChat: STARTED_SHAPE }, ({ startChat }) => (startChat.messageCount === 1 ? null : 'messageCount is not 1')),
+    }),
+  },
+  W8: {
+    name: 'W8',
+    title: 'myChats(first: 20), 500 chats',
+    users: [READER],
+    next: () => ({
+      user: READER,
+      body: { operationName: 'MyChats', query: OPERATIONS.MyChats, variables: {} },
+      check: checked({ myChats: MY_CHATS_SHAPE }, ({ myChats: { nodes } }) => {
+        if (nodes.length !== 20) return `myChats gave ${nodes.length} chats`;
+        const at = nodes.map((c: any) => Date.parse(c.lastActivityAt));
+        if (at.some((t: number, k: number) => k > 0 && t > at[k - 1])) return 'myChats not by lastActivityAt desc';
+        return nodes.every((c: any) => c.lastMessage) ? null : 'a chat without lastMessage';
+      }),
     }),
   },
 };
