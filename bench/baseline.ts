@@ -351,7 +351,24 @@ const inboxes = new Map<string, Map<WebSocket, string>>();
 
 const nextFrame = (id: string, payload: string) => `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
 
+/**
+ * Per followed chat, the next seq to send and the messages that committed ahead of it: posts answer in any order,
+ * so each is held until the ones before it went out (Parley's feeds deliver in seq order too).
+ */
+const sequencers = new Map<string, { next: number; held: Map<number, MessageRow> }>();
+
 function broadcast(m: MessageRow) {
+  const sequencer = sequencers.get(m.chat_id);
+  if (!sequencer || m.seq < sequencer.next) return;
+  sequencer.held.set(m.seq, m);
+  for (let next = sequencer.held.get(sequencer.next); next; next = sequencer.held.get(sequencer.next)) {
+    sequencer.held.delete(sequencer.next);
+    sequencer.next += 1;
+    sendMessage(next);
+  }
+}
+
+function sendMessage(m: MessageRow) {
   const sockets = subscribers.get(m.chat_id);
   if (!sockets) return;
   const payload = JSON.stringify({
@@ -411,8 +428,9 @@ function onSocket(socket: WebSocket) {
     else if (message.type === 'subscribe' && viewer) {
       if (/\binboxUpdated\b/.test(message.payload.query)) return listen(inboxes, user(viewer), message.id);
       const chatId = message.payload.variables.chatId as string;
-      const visible = UUID.test(chatId) && (await chatsById([chatId], viewer)).has(chatId);
-      if (visible) listen(subscribers, chatId, message.id);
+      const chat = UUID.test(chatId) ? (await chatsById([chatId], viewer)).get(chatId) : undefined;
+      if (chat && !sequencers.has(chatId)) sequencers.set(chatId, { next: chat.message_count + 1, held: new Map() });
+      if (chat) listen(subscribers, chatId, message.id);
       else sendError(socket, message.id, `chat ${chatId} does not exist`);
     } else if (message.type === 'complete') stop();
   });
