@@ -63,8 +63,10 @@ export class ChatRepository {
 
   /** Up to `limit` of the user's chats, most recent activity first (ties by id), after `cursor`. */
   async findByActivity(userId: string, limit: number, cursor?: ActivityCursor): Promise<Chat[]> {
-    const after = cursor ?? { lastActivityAt: new Date(8.64e15), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' };
-    const rows = await this.em.execute(BY_ACTIVITY, [userId, after.lastActivityAt, after.id, limit]);
+    // Without a cursor, from before 'infinity': a far-future Date would reach PostgreSQL in ISO form with a 6-digit
+    // year ('+275760-09-13T00:00:00.000Z'), which it refuses ("time zone displacement out of range").
+    const [at, id] = cursor ? [cursor.lastActivityAt, cursor.id] : ['infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+    const rows = await this.em.execute(BY_ACTIVITY, [userId, at, id, limit]);
     return toRows(this.em, Chat, rows);
   }
 
