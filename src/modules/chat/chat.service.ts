@@ -43,8 +43,9 @@ export class ChatService {
     }
     const message: Message | null = content && { id: randomUUID(), chatId: chat.id, seq: 1, ...content, createdAt: now };
     await scope.repositories.chats.insert(chat, members, message);
-    this.inbox.notify(members.map((m) => m.userId), chat.id, 'JOINED');
-    if (message) this.messages.announce(scope, message);
+    const stored = members.map((m) => m.userId);
+    this.inbox.notify(stored, chat.id, 'JOINED');
+    if (message) this.messages.announce(scope, message, stored); // the members it stored: no lookup
     return chat;
   }
 

@@ -71,10 +71,14 @@ export class MessageService {
     return draft;
   }
 
-  /** Rings the chat's live feeds and, off the poster's answer path, the inbox of every member. */
-  announce(scope: Scope, message: Message): void {
+  /**
+   * Rings the chat's live feeds and the inbox of every member: of `memberIds` when the caller knows them (a chat it
+   * just stored with its members), else looked up off the poster's answer path.
+   */
+  announce(scope: Scope, message: Message, memberIds?: readonly string[]): void {
     this.pubSub.publish('MESSAGE_ADDED', message.chatId, { chatId: message.chatId, seq: message.seq });
-    this.inbox.notifyMembers(scope.repositories, message.chatId, 'MESSAGE');
+    if (memberIds) this.inbox.notify(memberIds, message.chatId, 'MESSAGE');
+    else this.inbox.notifyMembers(scope.repositories, message.chatId, 'MESSAGE');
   }
 
   async page(scope: Scope, chat: Chat, request: PageRequest): Promise<MessagePage> {
