@@ -57,7 +57,7 @@ export interface GraphQLResponse<R> {
 /** Starts the real app (migrated by its own migrations) on a free port against a fresh database. */
 export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env, DATABASE_URL: database.url });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '0', ...env, DATABASE_URL: database.url });
   const app = await createApp({ ...config, databaseUrl: database.url }, options);
   const url = await app.listen();
   return {
