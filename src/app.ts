@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { initOrm } from './db/orm';
@@ -22,7 +23,10 @@ export interface App {
   httpServer: Server;
   /** Starts listening on config.port (0 picks a free port) and returns the GraphQL endpoint's URL. */
   listen(): Promise<string>;
-  /** Drains in-flight requests, closes sockets, pub/sub and the database pool. */
+  /**
+   * Readiness off and new requests answered 503 for config.shutdownGraceMs, then stops accepting, drains in-flight
+   * requests and websockets, and closes pub/sub and the database pool.
+   */
   close(): Promise<void>;
 }
 
@@ -52,6 +56,11 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   let draining = false;
   const context = async () => createContext(orm, UNTIL_TOKENS);
   httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
+  const unanswered = new Set<ServerResponse>();
+  httpServer.on('request', (_req, res: ServerResponse) => {
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
 
   return {
     orm,
@@ -67,6 +76,11 @@ export async function createApp(config: Config & { databaseUrl: string }, option
       }),
     close: async () => {
       draining = true;
+      // No socket is left idle for a client to reuse just as the listener closes (a reset, a post in doubt): those
+      // answering now close after their answer, requests that arrive now get 503 and `connection: close`, and an idle
+      // one is closed by its keep-alive timeout (5 s, which clients are told and honour) within the grace period.
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
+      await delay(config.shutdownGraceMs);
       await apollo.stop();
       await pubSub.close();
       await orm.close();

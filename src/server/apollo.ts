@@ -26,6 +26,9 @@ export function createApolloServer(options: {
   return new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
+    // main.ts owns shutdown. Apollo's own handler (on outside NODE_ENV=test) would stop Apollo and re-raise the
+    // signal, killing the process (exit 143) before the pool is closed.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatError(config.production),
     // Compact JSON: Apollo pretty-prints by default, which doubles the bytes of a list answer.

@@ -62,7 +62,7 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOpti
 }
 
 async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: AppOptions): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env, DATABASE_URL: database.url });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '0', ...env, DATABASE_URL: database.url });
   const app = await createApp({ ...config, databaseUrl: database.url }, options);
   const url = await app.listen();
   return {
