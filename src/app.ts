@@ -35,7 +35,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub);
   const httpServer = createServer();
-  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
+  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em, logger);
   const ws = createWebSocketServer({
     httpServer,
     schema,

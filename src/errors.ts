@@ -1,4 +1,4 @@
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'SERVICE_UNAVAILABLE';
 
 /** An error the client can act on. `graphql/errors.ts` is the one place that turns it into a GraphQL error. */
 export class DomainError extends Error {
@@ -13,6 +13,7 @@ export class DomainError extends Error {
 
 export const badInput = (message: string) => new DomainError('BAD_USER_INPUT', message);
 export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
+export const serviceUnavailable = (message: string) => new DomainError('SERVICE_UNAVAILABLE', message);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
