@@ -42,6 +42,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
     config,
     context: () => createContext(orm),
     subscriptionContext: { messageSubscriptions },
+    logger,
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();

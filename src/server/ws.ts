@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { formatWebSocketErrors } from '../graphql/errors';
@@ -34,12 +35,23 @@ export function createWebSocketServer(options: {
   config: Config;
   context: () => object;
   subscriptionContext: object;
+  logger: Logger;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, context, subscriptionContext } = options;
+  const { httpServer, schema, config, context, subscriptionContext, logger } = options;
   const checkOperation = operationChecks(schema, config);
   const toClient = formatWebSocketErrors(config.production);
   const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: WS_MAX_PAYLOAD,
+    // CORS for the upgrade: a page on another origin must not drive the API with the user's connection.
+    verifyClient: ({ origin }: { origin?: string }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
+      if (originAllowed(config.corsOrigins, origin)) return done(true);
+      logger.debug({ origin }, 'websocket refused: origin not in CORS_ORIGINS');
+      done(false, 403, 'Forbidden');
+    },
+  });
   const cleanup = useServer(
     {
       schema,
@@ -74,3 +86,11 @@ const tooManyOperations = new GraphQLError(
   `This socket already runs ${WS_MAX_OPERATIONS} operations, the most one socket may: complete a subscription before starting another`,
   { extensions: { code: 'RATE_LIMITED' } },
 );
+
+/**
+ * The allow-list of HTTP CORS (config.corsOrigins), for websocket upgrades. Browsers always send Origin with one; other
+ * clients send none, and CORS does not concern them.
+ */
+function originAllowed(allowed: Config['corsOrigins'], origin: string | undefined): boolean {
+  return allowed === true || origin === undefined || allowed.includes(origin);
+}
