@@ -1,6 +1,7 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig } from './src/config';
 import { Chat } from './src/modules/chat/chat.entity';
 import { Message } from './src/modules/message/message.entity';
@@ -11,10 +12,12 @@ export interface OrmOptions {
   poolSize?: number;
   /** Called with every SQL statement the ORM sends (used to count statements). */
   onQuery?: (sql: string) => void;
+  /** Receives the database driver's warnings (a dropped connection), which it would print as plain text. */
+  logger?: Logger;
 }
 
 /** The ORM config the app and the CLI share. Migrations are listed explicitly so compiled and ts runs agree. */
-export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): Options {
+export function ormConfig({ databaseUrl, poolSize = 10, onQuery, logger }: OrmOptions): Options {
   return defineConfig({
     clientUrl: databaseUrl,
     entities: [Chat, Message],
@@ -22,6 +25,8 @@ export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): 
     // The database must exist: creating it here would race between instances starting together.
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
+    // knex, under the ORM, prints its warnings with console.log ("Connection Error: ..." for every dropped connection).
+    driverOptions: logger ? { log: knexLog(logger) } : {},
     // Entities are never changed and flushed (the services write with SQL): skip the per-property accessors the
     // ORM would put on their prototypes for change tracking, which make building and reading any entity slower.
     propagationOnPrototype: false,
@@ -36,6 +41,11 @@ export function ormConfig({ databaseUrl, poolSize = 10, onQuery }: OrmOptions): 
     logger: onQuery ?? (() => undefined),
     colors: false,
   });
+}
+
+function knexLog(logger: Logger) {
+  const line = (level: 'debug' | 'warn' | 'error') => (message: unknown) => logger[level]({ source: 'knex' }, String(message));
+  return { debug: line('debug'), warn: line('warn'), error: line('error'), deprecate: line('warn') };
 }
 
 /** For `npx mikro-orm` (migration:create and friends): DATABASE_URL, else the embedded PostgreSQL of `npm start`. */

@@ -31,7 +31,7 @@ export interface AppOptions {
 /** The whole service, wired as in production; main.ts and the tests both start it through here. */
 export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
   const logger = pino({ level: config.logLevel });
-  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, onQuery: options.onQuery });
+  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, onQuery: options.onQuery, logger });
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub);
   const httpServer = createServer();

@@ -1,8 +1,8 @@
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import type { Server } from 'node:http';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { formatWebSocketErrors } from '../graphql/errors';
 import { isSubscription, operationChecks } from '../graphql/operations';
@@ -52,34 +52,72 @@ export function createWebSocketServer(options: {
       done(false, 403, 'Forbidden');
     },
   });
-  const cleanup = useServer(
-    {
-      schema,
-      context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
-      connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
-      onSubscribe: (ctx, _id, payload) => {
-        const running = operations.get(ctx) ?? 0;
-        if (running >= WS_MAX_OPERATIONS) return [tooManyOperations];
-        const checked = checkOperation(payload);
-        if ('schema' in checked) operations.set(ctx, running + 1);
-        return checked;
-      },
-      // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
-      onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
-      subscribe: (args) => subscribe(args, context),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
-      onError: (_ctx, _id, _payload, errors) => toClient(errors),
+  const server = makeServer({
+    schema,
+    context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
+    connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
+    onSubscribe: (ctx, _id, payload) => {
+      const running = operations.get(ctx) ?? 0;
+      if (running >= WS_MAX_OPERATIONS) return [tooManyOperations];
+      const checked = checkOperation(payload);
+      if ('schema' in checked) operations.set(ctx, running + 1);
+      return checked;
     },
-    wsServer,
-    WS_KEEP_ALIVE_MS,
-  );
+    // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
+    onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
+    subscribe: (args) => subscribe(args, context),
+    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
+    onError: (_ctx, _id, _payload, errors) => toClient(errors),
+  });
+  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.on('connection', (socket, request) => serve(socket, request, server, logger));
+  wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   return {
     close: async () => {
       const cutOff = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), WS_CLOSE_GRACE_MS);
-      await cleanup.dispose();
+      wsServer.clients.forEach((socket) => socket.close(1001, 'Going away'));
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
       clearTimeout(cutOff);
     },
   };
+}
+
+/**
+ * One socket, as graphql-ws's own `useServer` serves it, but logging through pino: what a client causes (a frame
+ * over the size limit, a malformed frame: ws closes the socket with the fitting code) at debug, one line per
+ * socket; only a failure of our own at error. useServer prints a stack trace to the console for each.
+ */
+function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<typeof makeServer>, logger: Logger): void {
+  socket.on('error', (error) => logger.debug({ err: error }, 'websocket closed on a client error'));
+  let answeredPing = true;
+  socket.on('pong', () => (answeredPing = true));
+  const keepAlive = setInterval(() => {
+    if (!answeredPing) return socket.terminate();
+    answeredPing = false;
+    socket.ping();
+  }, WS_KEEP_ALIVE_MS);
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      // A socket that went away meanwhile takes no more messages, and that is no failure.
+      send: (data) => new Promise((resolve) => (socket.readyState === socket.OPEN ? socket.send(data, () => resolve()) : resolve())),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', async (data) => {
+          try {
+            await handle(String(data));
+          } catch (error) {
+            logger.error({ err: error }, 'websocket message handling failed');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          }
+        }),
+    },
+    { socket, request },
+  );
+  socket.once('close', (code, reason) => {
+    clearInterval(keepAlive);
+    void closed(code, String(reason));
+  });
 }
 
 const tooManyOperations = new GraphQLError(
