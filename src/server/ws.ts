@@ -45,6 +45,7 @@ export function createWebSocketServer(options: {
     server: httpServer,
     path: '/graphql',
     maxPayload: WS_MAX_PAYLOAD,
+    handleProtocols,
     // CORS for the upgrade: a page on another origin must not drive the API with the user's connection.
     verifyClient: ({ origin }: { origin?: string }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
       if (originAllowed(config.corsOrigins, origin)) return done(true);
@@ -69,13 +70,12 @@ export function createWebSocketServer(options: {
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
     onError: (_ctx, _id, _payload, errors) => toClient(errors),
   });
-  wsServer.options.handleProtocols = handleProtocols;
   wsServer.on('connection', (socket, request) => serve(socket, request, server, logger));
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   return {
     close: async () => {
       const cutOff = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), WS_CLOSE_GRACE_MS);
-      wsServer.clients.forEach((socket) => socket.close(1001, 'Going away'));
+      wsServer.clients.forEach((socket) => socket.close(1001, 'Going away')); // ws waits for them to close
       await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
       clearTimeout(cutOff);
     },
