@@ -38,17 +38,18 @@ export interface AppOptions {
 /** The whole service, wired as in production; main.ts and the tests both start it through here. */
 export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
   const logger = pino({ level: config.logLevel });
-  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery });
+  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery, logger });
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub, logger);
   const httpServer = createServer();
-  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
+  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em, logger);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
     context: () => createContext(orm, UNTIL_TOKENS),
     subscriptionContext: { messageSubscriptions, viewer: UNTIL_TOKENS },
+    logger,
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();

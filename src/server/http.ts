@@ -46,9 +46,13 @@ export function createHttpApp(options: {
   return app;
 }
 
-/** Every response carries an `x-request-id` (the client's, or a new one). */
+/**
+ * Every response carries an `x-request-id`: the client's when it is a plain token of up to 128 characters, else a new
+ * one (a client's id is echoed and logged: an 8 KB or odd one would bloat or break both).
+ */
 function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
   res.setHeader('x-request-id', id);
   return id;
 }

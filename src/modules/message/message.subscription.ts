@@ -1,6 +1,7 @@
-import { setImmediate } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, notFound, uuidOf } from '../../errors';
+import type { Logger } from 'pino';
+import { badInput, notFound, serviceUnavailable, uuidOf } from '../../errors';
 import type { AppPubSub, MessageAdded } from '../../pubsub/pubsub';
 import type { Viewer } from '../../auth/viewer';
 import { ChatRepository } from '../chat/chat.repository';
@@ -9,6 +10,11 @@ import { MessageRepository } from './message.repository';
 
 /** At most this many messages per query when a feed catches up (a replay, or a burst it has not read yet). */
 export const READ_BATCH = 100;
+/** A feed whose reads keep failing ends (SERVICE_UNAVAILABLE) once they have failed for this long. */
+export const FEED_READ_RETRY_LIMIT_MS = 30_000;
+/** The first repeat of a failed read waits this long, each next one twice as long, up to the maximum. */
+const FEED_READ_RETRY_FIRST_MS = 100;
+const FEED_READ_RETRY_MAX_MS = 5_000;
 
 /**
  * The live `messageAdded` feeds of one app. The database is the log and the pub/sub only a doorbell: a feed reads
@@ -23,6 +29,7 @@ export class MessageSubscriptions {
   constructor(
     private readonly pubSub: AppPubSub,
     private readonly em: EntityManager,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -67,6 +74,8 @@ export class MessageSubscriptions {
       return new MessageRepository(this.em.fork()).findAfter(chatId, afterSeq, READ_BATCH);
     });
     this.queued.set(key, read);
+    // One line per failed query, however many feeds shared it; each of them repeats the read (ChatFeed).
+    read.catch((error) => this.logger.warn({ err: error, chatId, afterSeq }, 'subscription read failed; repeating it'));
     return read;
   }
 }
@@ -91,6 +100,8 @@ class ChatFeed implements AsyncIterableIterator<Message> {
   private nextUnread = 0;
   private wake?: () => void;
   private closed = false;
+  /** Aborted by return(): cuts short a wait before repeating a failed read. */
+  private readonly stopped = new AbortController();
 
   constructor(private readonly readAfter: (seq: number) => Promise<readonly Message[]>) {}
 
@@ -119,6 +130,7 @@ class ChatFeed implements AsyncIterableIterator<Message> {
     this.closed = true;
     this.unread = [];
     this.stopListening();
+    this.stopped.abort();
     this.wake?.();
     return DONE;
   }
@@ -129,18 +141,36 @@ class ChatFeed implements AsyncIterableIterator<Message> {
 
   private async catchUp(): Promise<void> {
     this.stale = false; // cleared before the read: an event that rings during it triggers the next read
-    let messages: readonly Message[];
-    try {
-      messages = await this.readAfter(this.position);
-    } catch (error) {
-      if (this.closed) return;
-      await this.return();
-      throw error;
-    }
+    const messages = await this.readRepeatingFailures();
     if (this.closed || messages.length === 0) return;
     this.unread = messages;
     this.nextUnread = 0;
     this.position = messages[messages.length - 1].seq;
     if (messages.length === READ_BATCH) this.stale = true;
+  }
+
+  /**
+   * The messages after the position. A failed read (a terminated connection, the database restarting) is repeated
+   * with backoff: the position has not moved, so nothing is lost or repeated. Only when reads have failed for
+   * FEED_READ_RETRY_LIMIT_MS does the feed end, with SERVICE_UNAVAILABLE. The waits do not vary, so the
+   * subscribers of one failed read repeat it together and share the next one too.
+   */
+  private async readRepeatingFailures(): Promise<readonly Message[]> {
+    const started = Date.now();
+    for (let wait = FEED_READ_RETRY_FIRST_MS; !this.closed; wait = Math.min(wait * 2, FEED_READ_RETRY_MAX_MS)) {
+      try {
+        return await this.readAfter(this.position);
+      } catch {
+        if (this.closed) break;
+        if (Date.now() - started >= FEED_READ_RETRY_LIMIT_MS) {
+          await this.return();
+          throw serviceUnavailable(
+            `The database has been unavailable for ${FEED_READ_RETRY_LIMIT_MS / 1000} s; subscribe again with afterSeq ${this.position} to continue`,
+          );
+        }
+        await sleep(wait, undefined, { signal: this.stopped.signal }).catch(() => undefined);
+      }
+    }
+    return [];
   }
 }
