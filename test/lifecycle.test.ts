@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +153,20 @@ describe('SIGTERM with the embedded PostgreSQL', () => {
     await chmod(cwd, 0o755); // as root, the database runs as `postgres`, which must reach .data inside
   });
   afterAll(() => rm(cwd, { recursive: true, force: true }));
+
+  it('that cannot start (its port taken) says so, with its last log lines and the variable to change', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const failure = startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd });
+      await expect(failure).rejects.toThrow(`exited (1) before logging`);
+      await expect(failure).rejects.toThrow(`The embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT)`);
+      await expect(failure).rejects.toThrow(/could not bind .*Address already in use/);
+    } finally {
+      taken.close();
+    }
+  });
 
   it('keeps the database up until the app has drained, then stops it and exits 0; also on Ctrl-C, which signals the database too', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
