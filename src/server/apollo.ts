@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Context } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { armorLimits, complexityPlugin } from '../graphql/limits';
+import { operationLogPlugin } from './request-log';
 
 export function createApolloServer(options: {
   config: Config;
@@ -36,6 +37,7 @@ export function createApolloServer(options: {
       ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
       complexityPlugin(schema),
+      operationLogPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
