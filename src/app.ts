@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 import { initOrm } from './db/orm';
 import { createContext } from './graphql/context';
@@ -33,11 +33,13 @@ export interface App {
 export interface AppOptions {
   /** Sees every SQL statement (tests count them). */
   onQuery?: (sql: string) => void;
+  /** Where log lines go (tests read them); standard output by default. */
+  logDestination?: DestinationStream;
 }
 
 /** The whole service, wired as in production; main.ts and the tests both start it through here. */
 export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
-  const logger = pino({ level: config.logLevel });
+  const logger = pino({ level: config.logLevel }, options.logDestination);
   const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery, logger });
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub, logger);

@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Context } from '../graphql/context';
 import { formatError, unavailableStatusPlugin } from '../graphql/errors';
 import { armorLimits, MAX_TOKENS, operationChecksPlugin } from '../graphql/limits';
+import { operationLogPlugin } from './request-log';
 
 export function createApolloServer(options: {
   config: Config;
@@ -41,6 +42,7 @@ export function createApolloServer(options: {
       ...armor.plugins,
       operationChecksPlugin(schema),
       unavailableStatusPlugin,
+      operationLogPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
