@@ -2,9 +2,10 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { badInput, notFound, serviceUnavailable, uuidOf } from '../../errors';
-import type { AppPubSub, MessageAdded } from '../../pubsub/pubsub';
+import type { AppPubSub, Doorbell, InboxEvent, MessageAdded } from '../../pubsub/pubsub';
 import type { Viewer } from '../../auth/viewer';
 import { ChatRepository } from '../chat/chat.repository';
+import { MemberRepository } from '../member/member.repository';
 import type { Message } from './message.entity';
 import { MessageRepository } from './message.repository';
 
@@ -42,9 +43,11 @@ export class MessageSubscriptions {
       throw badInput(`afterSeq must be an integer >= 0, got ${afterSeq}`);
     }
     const feed = new ChatFeed((seq) => this.readAfter(chatId, seq));
-    // Listen before reading the position, so that whatever commits after that read rings the feed.
-    feed.stopListening = await this.pubSub.listenMessageAdded(chatId, feed.ring);
+    // Listen before reading the position, so that whatever commits after that read rings the feed (and a removal
+    // after that read ends it).
+    feed.onReturn(await this.pubSub.listenMessageAdded(chatId, feed.ring));
     try {
+      if (!viewer.service) feed.onReturn(await this.pubSub.listenInbox(viewer.userId, this.endOnRemoval(feed, chatId, viewer)));
       const [chat] = await new ChatRepository(this.em.fork()).findVisible([chatId], viewer);
       if (!chat) throw notFound(`chat ${chatId} does not exist`);
       if (afterSeq != null && afterSeq > chat.messageCount) {
@@ -56,6 +59,20 @@ export class MessageSubscriptions {
       await feed.return();
       throw error;
     }
+  }
+
+  /**
+   * Ends the feed with NOT_FOUND once its viewer is no longer a member: on a LEFT event for its chat, and on a ring
+   * without an event (pub/sub reconnected, events may be lost), after checking the database.
+   */
+  private endOnRemoval(feed: ChatFeed, chatId: string, viewer: Viewer): Doorbell<InboxEvent> {
+    return (event) => {
+      if (event && !(event.chatId === chatId && event.reason === 'LEFT')) return;
+      new MemberRepository(this.em.fork())
+        .isMember(chatId, viewer.userId)
+        .then((member) => member || feed.end(notFound(`chat ${chatId} does not exist`)))
+        .catch((error) => this.logger.warn({ err: error, chatId }, 'could not check a feed’s membership; checking on its next removal'));
+    };
   }
 
   /**
@@ -91,7 +108,9 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** One subscriber's position in one chat. graphql-js asks for one event at a time, so next() never overlaps itself. */
 class ChatFeed implements AsyncIterableIterator<Message> {
-  stopListening: () => void = () => undefined;
+  private readonly stopListening: (() => void)[] = [];
+  /** Why the feed was ended from outside (its viewer removed); the next `next()` throws it. */
+  private failure?: Error;
   /** The highest seq read so far (-1 until the position is known: every event counts until then). */
   private position = -1;
   /** The database may hold messages after `position`. */
@@ -111,6 +130,18 @@ class ChatFeed implements AsyncIterableIterator<Message> {
     this.wake?.();
   };
 
+  /** Stops a listener when the feed ends. */
+  onReturn(stop: () => void): void {
+    this.stopListening.push(stop);
+  }
+
+  /** Ends the feed with `error`, which its subscriber receives as an `error` message. */
+  end(error: Error): void {
+    if (this.closed) return;
+    this.failure = error;
+    void this.return();
+  }
+
   start(position: number, newest: number): void {
     this.position = position;
     if (newest > position) this.stale = true;
@@ -123,13 +154,14 @@ class ChatFeed implements AsyncIterableIterator<Message> {
       else await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
+    if (this.failure) throw this.failure;
     return DONE;
   }
 
   async return(): Promise<IteratorResult<Message>> {
     this.closed = true;
     this.unread = [];
-    this.stopListening();
+    this.stopListening.forEach((stop) => stop());
     this.stopped.abort();
     this.wake?.();
     return DONE;
