@@ -1,6 +1,7 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig } from './src/config';
 import { Chat } from './src/modules/chat/chat.entity';
 import { Member } from './src/modules/member/member.entity';
@@ -14,10 +15,12 @@ export interface OrmOptions {
   timeoutMs?: number;
   /** Called with every SQL statement the ORM sends (used to count statements). */
   onQuery?: (sql: string) => void;
+  /** Receives the database driver's warnings (a dropped connection), which it would print as plain text. */
+  logger?: Logger;
 }
 
 /** The ORM config the app and the CLI share. Migrations are listed explicitly so compiled and ts runs agree. */
-export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery }: OrmOptions): Options {
+export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery, logger }: OrmOptions): Options {
   return defineConfig({
     clientUrl: databaseUrl,
     entities: [Chat, Message, Member],
@@ -25,13 +28,15 @@ export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery }: Or
     // The database must exist: creating it here would race between instances starting together.
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
-    // A stuck lock or a database that does not answer must not hold requests for ever (SERVICE_UNAVAILABLE instead).
-    driverOptions: timeoutMs
-      ? {
-          acquireConnectionTimeout: timeoutMs,
-          connection: { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, lock_timeout: timeoutMs },
-        }
-      : {},
+    // A stuck lock or a database that does not answer must not hold requests for ever (SERVICE_UNAVAILABLE instead);
+    // knex, under the ORM, prints its warnings with console.log ("Connection Error: ..." for every dropped connection).
+    driverOptions: {
+      ...(timeoutMs && {
+        acquireConnectionTimeout: timeoutMs,
+        connection: { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, lock_timeout: timeoutMs },
+      }),
+      ...(logger && { log: knexLog(logger) }),
+    },
     // Entities are never changed and flushed (the services write with SQL): skip the per-property accessors the
     // ORM would put on their prototypes for change tracking, which make building and reading any entity slower.
     propagationOnPrototype: false,
@@ -46,6 +51,11 @@ export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery }: Or
     logger: onQuery ?? (() => undefined),
     colors: false,
   });
+}
+
+function knexLog(logger: Logger) {
+  const line = (level: 'debug' | 'warn' | 'error') => (message: unknown) => logger[level]({ source: 'knex' }, String(message));
+  return { debug: line('debug'), warn: line('warn'), error: line('error'), deprecate: line('warn') };
 }
 
 /** For `npx mikro-orm` (migration:create and friends): DATABASE_URL, else the embedded PostgreSQL of `npm start`. */

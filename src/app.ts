@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import { setTimeout as delay } from 'node:timers/promises';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 import { initOrm } from './db/orm';
 import { createContext } from './graphql/context';
@@ -22,29 +23,35 @@ export interface App {
   httpServer: Server;
   /** Starts listening on config.port (0 picks a free port) and returns the GraphQL endpoint's URL. */
   listen(): Promise<string>;
-  /** Drains in-flight requests, closes sockets, pub/sub and the database pool. */
+  /**
+   * Readiness off and new requests answered 503 for config.shutdownGraceMs, then stops accepting, drains in-flight
+   * requests and websockets, and closes pub/sub and the database pool.
+   */
   close(): Promise<void>;
 }
 
 export interface AppOptions {
   /** Sees every SQL statement (tests count them). */
   onQuery?: (sql: string) => void;
+  /** Where log lines go (tests read them); standard output by default. */
+  logDestination?: DestinationStream;
 }
 
 /** The whole service, wired as in production; main.ts and the tests both start it through here. */
 export async function createApp(config: Config & { databaseUrl: string }, options: AppOptions = {}): Promise<App> {
-  const logger = pino({ level: config.logLevel });
-  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery });
+  const logger = pino({ level: config.logLevel }, options.logDestination);
+  const orm = await initOrm({ databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs, onQuery: options.onQuery, logger });
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub, logger);
   const httpServer = createServer();
-  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
+  const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em, logger);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
     context: () => createContext(orm, UNTIL_TOKENS),
     subscriptionContext: { messageSubscriptions, viewer: UNTIL_TOKENS },
+    logger,
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
@@ -52,6 +59,11 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   let draining = false;
   const context = async () => createContext(orm, UNTIL_TOKENS);
   httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
+  const unanswered = new Set<ServerResponse>();
+  httpServer.on('request', (_req, res: ServerResponse) => {
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
 
   return {
     orm,
@@ -67,6 +79,11 @@ export async function createApp(config: Config & { databaseUrl: string }, option
       }),
     close: async () => {
       draining = true;
+      // No socket is left idle for a client to reuse just as the listener closes (a reset, a post in doubt): those
+      // answering now close after their answer, requests that arrive now get 503 and `connection: close`, and an idle
+      // one is closed by its keep-alive timeout (5 s, which clients are told and honour) within the grace period.
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
+      await delay(config.shutdownGraceMs);
       await apollo.stop();
       await pubSub.close();
       await orm.close();

@@ -16,6 +16,7 @@ const envSchema = z
     GRAPHQL_INTROSPECTION: flag.optional(),
     GRAPHQL_LANDING_PAGE: flag.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(6_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
@@ -40,6 +41,8 @@ export interface Config {
   readonly introspection: boolean;
   readonly landingPage: boolean;
   readonly logLevel: string;
+  /** After SIGTERM, how long to keep accepting connections (answering 503) before closing the listener. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -67,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.GRAPHQL_INTROSPECTION ?? !production,
     landingPage: e.GRAPHQL_LANDING_PAGE ?? !production,
     logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   });
 }

@@ -20,6 +20,7 @@ export class DomainError extends Error {
 export const badInput = (message: string) => new DomainError('BAD_USER_INPUT', message);
 export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
 export const forbidden = (message: string) => new DomainError('FORBIDDEN', message);
+export const serviceUnavailable = (message: string) => new DomainError('SERVICE_UNAVAILABLE', message);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,33 +1,52 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { createApp } from './app';
-import { loadConfig } from './config';
-import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { type App, createApp } from './app';
+import { type Config, loadConfig } from './config';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded-postgres';
 
-/** The process: read config, start the database if none is configured, serve, stop cleanly on a signal. */
+/**
+ * The process: read config, start the database if none is configured, serve. The one owner of shutdown (Apollo's
+ * and embedded-postgres's own signal handlers are off): on SIGTERM/SIGINT, readiness off and 503 for the grace period,
+ * stop accepting, drain HTTP and websockets, close pub/sub and the pool, stop the embedded database, exit 0.
+ */
 async function main() {
   const config = loadConfig();
+  const started = start(config);
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const running = await started.catch(() => undefined); // a failed start is reported (exit 1) by main's caller
+    if (!running) return;
+    running.app.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'draining and stopping');
+    await running.app.close();
+    await running.embedded?.stop();
+    running.app.logger.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => stop(signal).catch(fail));
+  }
+  const { app, embedded, url } = await started;
+  app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+}
+
+async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDatabase; url: string }> {
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', 'postgres'), port: config.embeddedPgPort, database: 'parley' });
-  const app = await createApp({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url });
-  const url = await app.listen();
-  app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.logger.info({ signal }, 'draining and stopping');
-    await app.close();
+  try {
+    const app = await createApp({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url });
+    return { app, embedded, url: await app.listen() };
+  } catch (error) {
     await embedded?.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+    throw error;
+  }
 }
 
-main().catch((error) => {
+function fail(error: unknown): never {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
-});
+}
+
+main().catch(fail);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Client, type ClientOptions, createClient } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { postMessages, range, startChat } from '../src/testing/fixtures';
 import { startTestApp, type TestApp } from '../src/testing/harness';
@@ -19,11 +19,11 @@ interface Message {
   createdAt: string;
 }
 
-/** What the app shows: the messages rendered, the errors shown; `until` waits for a seq to be rendered. */
+/** What the app shows: the messages rendered, the errors shown; `until` waits for a seq (and fails on an error). */
 class Screen {
   readonly seqs: number[] = [];
   readonly errors: unknown[] = [];
-  private waiters: { seq: number; resolve: () => void }[] = [];
+  private waiters: { seq: number; resolve: () => void; reject: (error: Error) => void }[] = [];
 
   render = (message: Message) => {
     this.seqs.push(message.seq);
@@ -33,17 +33,26 @@ class Screen {
 
   showError = (error: unknown) => {
     this.errors.push(error);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure());
   };
+
+  private failure() {
+    const messages = this.errors.map((error) => (error as { message?: string }).message ?? JSON.stringify(error));
+    return new Error(`the subscription showed an error after seq ${this.seqs.at(-1)}: ${messages.join('; ')}`);
+  }
 
   until(seq: number): Promise<void> {
     if (this.seqs.some((s) => s >= seq)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    if (this.errors.length) return Promise.reject(this.failure());
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 }
 
-/** Recipe A: keep the client's retries; a retry resubscribes with the first afterSeq, so drop what was shown. */
-function keepRetries(client: Client, chatId: string, { render, showError }: Screen) {
+/** Recipe A: the client's retries, also after a refused connection; a retry resubscribes with the first afterSeq. */
+function keepRetries(url: string, chatId: string, { render, showError }: Screen): Client {
   // README: recipe A
+  const client = createClient({ url, webSocketImpl: WebSocket, shouldRetry: () => true });
+
   let last = 0; // the newest seq shown
   client.subscribe<{ messageAdded: Message }>(
     { query: FOLLOW, variables: { chatId, afterSeq: last } },
@@ -53,16 +62,19 @@ function keepRetries(client: Client, chatId: string, { render, showError }: Scre
         last = data.messageAdded.seq;
         render(data.messageAdded);
       },
-      error: showError, // GraphQL errors (NOT_FOUND, BAD_USER_INPUT), or the client's retries ran out
+      error: showError, // GraphQL errors (NOT_FOUND, BAD_USER_INPUT), or the retries ran out
       complete: () => {},
     },
   );
   // README: end
+  return client;
 }
 
 /** Recipe B: the client's retries off; resubscribe from the newest seq shown. */
-function resubscribeYourself(client: Client, chatId: string, { render, showError }: Screen) {
+function resubscribeYourself(url: string, chatId: string, { render, showError }: Screen): Client {
   // README: recipe B
+  const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+
   let last = 0; // the newest seq shown
   const follow = () =>
     client.subscribe<{ messageAdded: Message }>(
@@ -75,46 +87,56 @@ function resubscribeYourself(client: Client, chatId: string, { render, showError
         },
         error: (error) => {
           if (Array.isArray(error)) return showError(error); // GraphQL errors: retrying would not help
-          setTimeout(follow, 1000); // the socket closed or did not open: resume after the newest seq shown
+          setTimeout(follow, 1000); // the socket closed or could not connect: resume after the newest seq shown
         },
         complete: () => {},
       },
     );
   follow();
   // README: end
+  return client;
 }
 
 // The messages the server sends: 5 before the restart, then A's retry replays all 12 from afterSeq 0 (the recipe
 // drops the first 5 again), while B resumes after seq 5.
-const recipes: [string, Partial<ClientOptions>, typeof keepRetries, number][] = [
-  ["A (the client's retries, drop seq <= last)", {}, keepRetries, 5 + 12],
-  ['B (retries off, resubscribe from the newest seq)', { retryAttempts: 0, shouldRetry: () => false }, resubscribeYourself, 12],
+const recipes: [string, typeof keepRetries, number][] = [
+  ["A (the client's retries, drop seq <= last)", keepRetries, 5 + 12],
+  ['B (retries off, resubscribe from the newest seq)', resubscribeYourself, 12],
 ];
 
-describe.each(recipes)('reconnect recipe %s', (_name, options, recipe, sent) => {
+describe.each(recipes)('reconnect recipe %s', (_name, recipe, sent) => {
   let t: TestApp;
-  let client: Client;
-  let received: number;
+  let client: Client | undefined;
   beforeEach(async () => {
     t = await startTestApp();
-    received = 0;
-    const on = { message: (message: { type: string }) => void (received += message.type === 'next' ? 1 : 0) };
-    client = createClient({ url: t.wsUrl, webSocketImpl: WebSocket, ...options, on });
   });
   afterEach(async () => {
-    await client.dispose();
+    await client?.dispose();
     await t.close();
   });
 
-  it('shows every message exactly once, in order, across a server restart', async () => {
+  it.each([
+    ['a quick restart', false],
+    ['a restart that refuses a reconnect', true],
+  ])('shows every message exactly once, in order, across %s', async (_restart, refuseOnce) => {
     const chatId = (await startChat(t)).id;
     await postMessages(t, chatId, 5);
     const screen = new Screen();
-    recipe(client, chatId, screen);
+    client = recipe(t.wsUrl, chatId, screen);
+    let received = 0;
+    client.on('message', (message) => void (received += message.type === 'next' ? 1 : 0));
+    const reconnectRefused = () =>
+      new Promise<void>((resolve) => {
+        let reconnecting = false;
+        client!.on('connecting', () => void (reconnecting = true));
+        for (const event of ['error', 'closed'] as const) client!.on(event, () => reconnecting && resolve());
+      });
     await screen.until(5);
 
-    t = await t.restart(); // a new process as the client sees it: same port, same database, every socket closed (1001)
-    await postMessages(t, chatId, 4); // committed before the client is back (it waits at least a second)
+    // A new process as the client sees it: every socket closed (1001), maybe down until a reconnect has been
+    // refused, then up on the same port with the same database.
+    t = await t.restart(refuseOnce ? reconnectRefused : undefined);
+    await postMessages(t, chatId, 4); // committed before the client is back
     await screen.until(9);
     await postMessages(t, chatId, 3); // live, after the reconnect
     await screen.until(12);

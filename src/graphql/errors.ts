@@ -51,6 +51,8 @@ export const unavailableStatusPlugin: ApolloServerPlugin = {
 export function formatWebSocketErrors(production: boolean) {
   const format = formatError(production);
   const formatOne = (error: GraphQLError): GraphQLFormattedError => {
+    // A source stream's error (a feed that gave up) comes wrapped by graphql-ws, without the path Apollo unwraps by.
+    if (error.originalError instanceof DomainError) return format(error.toJSON(), error.originalError);
     const formatted = error.toJSON();
     const thrown = error.originalError && !(error.originalError instanceof GraphQLError);
     const code = formatted.extensions?.code ?? (thrown ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');

@@ -27,8 +27,8 @@ export type Topics = {
   INBOX: [userId: string, event: InboxEvent];
 };
 
-/** Rung with each event of a chat, and with no event when events may have been lost (Redis reconnected). */
-export type Doorbell = (event?: MessageAdded) => void;
+/** Rung with each event of a topic, and with no event when events may have been lost (Redis reconnected). */
+export type Doorbell<E = MessageAdded> = (event?: E) => void;
 
 export interface AppPubSub extends PubSub<Topics> {
   /**
@@ -36,6 +36,8 @@ export interface AppPubSub extends PubSub<Topics> {
    * every event published from then on is sure to ring it (over Redis: once Redis confirmed the subscription).
    */
   listenMessageAdded(chatId: string, ring: Doorbell): Promise<() => void>;
+  /** The same for the INBOX events of one user (a live feed hears of its viewer's removal this way). */
+  listenInbox(userId: string, ring: Doorbell<InboxEvent>): Promise<() => void>;
 }
 
 export interface PubSubHandle {
@@ -57,8 +59,7 @@ function inProcessPubSub(): PubSubHandle {
   const eventTarget = new globalThis.EventTarget() as EventTarget;
   setMaxListeners(0, eventTarget as unknown as globalThis.EventTarget); // a chat may have thousands of subscribers
   const pubSub = createPubSub<Topics>({ eventTarget });
-  const listenMessageAdded = messageAddedListener(eventTarget, new Set(), async () => undefined);
-  return { pubSub: { ...pubSub, listenMessageAdded }, close: async () => undefined };
+  return { pubSub: { ...pubSub, ...listeners(eventTarget, new Set(), async () => undefined) }, close: async () => undefined };
 }
 
 /**
@@ -75,7 +76,7 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
     client.on('error', (error) => logger?.warn({ err: error, client: name }, 'redis connection error'));
   }
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient }) as EventTarget;
-  const listeners = new Set<Doorbell>();
+  const everyone = new Set<Doorbell<never>>();
 
   // Redis has handled every command sent before this one (SUBSCRIBEs included) once it answers.
   const subscriptionsEffective = async () => {
@@ -84,7 +85,7 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
   subscribeClient.on('ready', () => {
     // 'ready' comes before ioredis re-subscribes; ring once the re-subscriptions are in effect.
     subscriptionsEffective()
-      .then(() => listeners.forEach((ring) => ring()))
+      .then(() => everyone.forEach((ring) => ring()))
       .catch((error) => logger?.warn({ err: error }, 'could not confirm redis re-subscription'));
   });
 
@@ -108,7 +109,7 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
     pubSub: {
       ...pubSub,
       publish: (routingKey, id, event) => publish(channelOf(routingKey, id), event),
-      listenMessageAdded: messageAddedListener(eventTarget, listeners, subscriptionsEffective),
+      ...listeners(eventTarget, everyone, subscriptionsEffective),
     },
     close: async () => {
       publishClient.disconnect();
@@ -118,17 +119,17 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
 }
 
 /**
- * `listenMessageAdded` over an event target: routed per chat topic, so an event costs only that chat's listeners.
- * `everyone` holds every listener, for the rare ring-all; `effective` resolves once new listeners surely hear events.
+ * `listenMessageAdded` and `listenInbox` over an event target: routed per topic, so an event costs only that topic's
+ * listeners. `everyone` holds every listener, for the rare ring-all; `effective` resolves once new listeners surely
+ * hear events. A payload that is not the topic's event rings with no event (read the state, trust nothing).
  */
-function messageAddedListener(eventTarget: EventTarget, everyone: Set<Doorbell>, effective: () => Promise<void>) {
-  return async (chatId: string, ring: Doorbell): Promise<() => void> => {
-    const topic = topicOf(chatId);
-    const onEvent = (event: CustomEvent<MessageAdded>) => ring(Number.isInteger(event.detail?.seq) ? event.detail : undefined);
-    eventTarget.addEventListener(topic, onEvent);
+function listeners(eventTarget: EventTarget, everyone: Set<Doorbell<never>>, effective: () => Promise<void>) {
+  const listen = async <E>(topic: string, isEvent: (detail: E) => boolean, ring: Doorbell<E>): Promise<() => void> => {
+    const onEvent = (event: CustomEvent<E>) => ring(event.detail != null && isEvent(event.detail) ? event.detail : undefined);
+    eventTarget.addEventListener(topic, onEvent as never);
     everyone.add(ring);
     const stop = () => {
-      eventTarget.removeEventListener(topic, onEvent);
+      eventTarget.removeEventListener(topic, onEvent as never);
       everyone.delete(ring);
     };
     try {
@@ -138,5 +139,10 @@ function messageAddedListener(eventTarget: EventTarget, everyone: Set<Doorbell>,
       throw error;
     }
     return stop;
+  };
+  return {
+    listenMessageAdded: (chatId: string, ring: Doorbell) => listen<MessageAdded>(topicOf(chatId), (e) => Number.isInteger(e.seq), ring),
+    listenInbox: (userId: string, ring: Doorbell<InboxEvent>) =>
+      listen<InboxEvent>(channelOf('INBOX', userId), (e) => typeof e.chatId === 'string', ring),
   };
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Context } from '../graphql/context';
 import { formatError, unavailableStatusPlugin } from '../graphql/errors';
 import { armorLimits, MAX_TOKENS, operationChecksPlugin } from '../graphql/limits';
+import { operationLogPlugin } from './request-log';
 
 export function createApolloServer(options: {
   config: Config;
@@ -26,6 +27,9 @@ export function createApolloServer(options: {
   return new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
+    // main.ts owns shutdown. Apollo's own handler (on outside NODE_ENV=test) would stop Apollo and re-raise the
+    // signal, killing the process (exit 143) before the pool is closed.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatError(config.production),
     // Compact JSON: Apollo pretty-prints by default, which doubles the bytes of a list answer.
@@ -38,6 +42,7 @@ export function createApolloServer(options: {
       ...armor.plugins,
       operationChecksPlugin(schema),
       unavailableStatusPlugin,
+      operationLogPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),

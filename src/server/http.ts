@@ -3,11 +3,11 @@ import type { ApolloServer } from '@apollo/server';
 import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
 import type { Context } from '../graphql/context';
+import { logOperation, requestLogger } from './request-log';
 
 export const BODY_LIMIT = '100kb';
 
@@ -21,6 +21,7 @@ export function createHttpApp(options: {
   draining: () => boolean;
 }): express.Express {
   const { config, apollo, logger, context, ready, draining } = options;
+  const logging = logger.isLevelEnabled('info');
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag'); // a hash of every answer, for caching that POST /graphql never gets
@@ -40,26 +41,30 @@ export function createHttpApp(options: {
     '/graphql',
     cors({ origin: config.corsOrigins === true ? true : [...config.corsOrigins] }),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context }),
+    expressMiddleware(apollo, { context: logging ? async ({ res }) => logOperation(await context(), res) : context }),
   );
   app.use(jsonErrors);
   return app;
 }
 
-/** Every response carries an `x-request-id` (the client's, or a new one). */
+/**
+ * Every response carries an `x-request-id`: the client's when it is a plain token of up to 128 characters, else a new
+ * one (a client's id is echoed and logged: an 8 KB or odd one would bloat or break both).
+ */
 function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
   res.setHeader('x-request-id', id);
   return id;
 }
 
 /**
- * One log line per request at level info (pino-http). Below info there is no line to write, so only the request
+ * One log line per request at level info (request-log.ts). Below info there is no line to write, so only the request
  * id is set: pino-http would still serialise every request into a child logger and time its response, a few
  * percent of a small request's CPU (see bench/README.md).
  */
 function requestLogging(logger: Logger): express.RequestHandler {
-  if (logger.isLevelEnabled('info')) return pinoHttp({ logger, genReqId: requestId });
+  if (logger.isLevelEnabled('info')) return requestLogger(logger, requestId);
   return (req, res, next) => {
     req.id = requestId(req, res);
     req.log = logger;

@@ -1,7 +1,8 @@
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Logger } from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { formatWebSocketErrors } from '../graphql/errors';
 import { isSubscription, operationChecks } from '../graphql/operations';
@@ -34,43 +35,100 @@ export function createWebSocketServer(options: {
   config: Config;
   context: () => object;
   subscriptionContext: object;
+  logger: Logger;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, context, subscriptionContext } = options;
+  const { httpServer, schema, config, context, subscriptionContext, logger } = options;
   const checkOperation = operationChecks(schema, config);
   const toClient = formatWebSocketErrors(config.production);
   const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
-  const cleanup = useServer(
-    {
-      schema,
-      context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
-      connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
-      onSubscribe: (ctx, _id, payload) => {
-        const running = operations.get(ctx) ?? 0;
-        if (running >= WS_MAX_OPERATIONS) return [tooManyOperations];
-        const checked = checkOperation(payload);
-        if ('schema' in checked) operations.set(ctx, running + 1);
-        return checked;
-      },
-      // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
-      onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
-      subscribe: (args) => subscribe(args, context),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
-      onError: (_ctx, _id, _payload, errors) => toClient(errors),
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: WS_MAX_PAYLOAD,
+    handleProtocols,
+    // CORS for the upgrade: a page on another origin must not drive the API with the user's connection.
+    verifyClient: ({ origin }: { origin?: string }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
+      if (originAllowed(config.corsOrigins, origin)) return done(true);
+      logger.debug({ origin }, 'websocket refused: origin not in CORS_ORIGINS');
+      done(false, 403, 'Forbidden');
     },
-    wsServer,
-    WS_KEEP_ALIVE_MS,
-  );
+  });
+  const server = makeServer({
+    schema,
+    context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
+    connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
+    onSubscribe: (ctx, _id, payload) => {
+      const running = operations.get(ctx) ?? 0;
+      if (running >= WS_MAX_OPERATIONS) return [tooManyOperations];
+      const checked = checkOperation(payload);
+      if ('schema' in checked) operations.set(ctx, running + 1);
+      return checked;
+    },
+    // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
+    onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
+    subscribe: (args) => subscribe(args, context),
+    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
+    onError: (_ctx, _id, _payload, errors) => toClient(errors),
+  });
+  wsServer.on('connection', (socket, request) => serve(socket, request, server, logger));
+  wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   return {
     close: async () => {
       const cutOff = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), WS_CLOSE_GRACE_MS);
-      await cleanup.dispose();
+      wsServer.clients.forEach((socket) => socket.close(1001, 'Going away')); // ws waits for them to close
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
       clearTimeout(cutOff);
     },
   };
+}
+
+/**
+ * One socket, as graphql-ws's own `useServer` serves it, but logging through pino: what a client causes (a frame
+ * over the size limit, a malformed frame: ws closes the socket with the fitting code) at debug, one line per
+ * socket; only a failure of our own at error. useServer prints a stack trace to the console for each.
+ */
+function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<typeof makeServer>, logger: Logger): void {
+  socket.on('error', (error) => logger.debug({ err: error }, 'websocket closed on a client error'));
+  let answeredPing = true;
+  socket.on('pong', () => (answeredPing = true));
+  const keepAlive = setInterval(() => {
+    if (!answeredPing) return socket.terminate();
+    answeredPing = false;
+    socket.ping();
+  }, WS_KEEP_ALIVE_MS);
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      // A socket that went away meanwhile takes no more messages, and that is no failure.
+      send: (data) => new Promise((resolve) => (socket.readyState === socket.OPEN ? socket.send(data, () => resolve()) : resolve())),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', async (data) => {
+          try {
+            await handle(String(data));
+          } catch (error) {
+            logger.error({ err: error }, 'websocket message handling failed');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          }
+        }),
+    },
+    { socket, request },
+  );
+  socket.once('close', (code, reason) => {
+    clearInterval(keepAlive);
+    void closed(code, String(reason));
+  });
 }
 
 const tooManyOperations = new GraphQLError(
   `This socket already runs ${WS_MAX_OPERATIONS} operations, the most one socket may: complete a subscription before starting another`,
   { extensions: { code: 'RATE_LIMITED' } },
 );
+
+/**
+ * The allow-list of HTTP CORS (config.corsOrigins), for websocket upgrades. Browsers always send Origin with one; other
+ * clients send none, and CORS does not concern them.
+ */
+function originAllowed(allowed: Config['corsOrigins'], origin: string | undefined): boolean {
+  return allowed === true || origin === undefined || allowed.includes(origin);
+}

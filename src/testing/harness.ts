@@ -45,8 +45,11 @@ export interface TestApp {
   database: TestDatabase;
   /** Runs an operation over real HTTP. */
   request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<GraphQLResponse<R>>;
-  /** Stops this app and starts a new one on the same port and database: a server restart as clients see it. */
-  restart(): Promise<TestApp>;
+  /**
+   * Stops this app and starts a new one on the same port and database: a server restart as clients see it.
+   * `whileDown` runs in between (the port refuses connections until it settles).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<TestApp>;
   close(): Promise<void>;
 }
 
@@ -62,7 +65,7 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOpti
 }
 
 async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: AppOptions): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env, DATABASE_URL: database.url });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '0', ...env, DATABASE_URL: database.url });
   const app = await createApp({ ...config, databaseUrl: database.url }, options);
   const url = await app.listen();
   return {
@@ -71,8 +74,9 @@ async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: Ap
     wsUrl: url.replace(/^http/, 'ws'),
     database,
     request: (document, variables) => graphql(url, document, variables),
-    restart: async () => {
+    restart: async (whileDown) => {
       await app.close();
+      await whileDown?.();
       return serve(database, { ...env, PORT: new URL(url).port }, options);
     },
     close: async () => {

