@@ -1,4 +1,10 @@
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED' | 'SERVICE_UNAVAILABLE';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN';
 
 /** An error the client can act on. `graphql/errors.ts` is the one place that turns it into a GraphQL error. */
 export class DomainError extends Error {

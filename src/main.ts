@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { createApp } from './app';
+import { logDevelopmentTokens, resolveAuth } from './auth/development';
 import { loadConfig } from './config';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 
@@ -10,9 +11,11 @@ async function main() {
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', 'postgres'), port: config.embeddedPgPort, database: 'parley' });
-  const app = await createApp({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url });
+  const auth = await resolveAuth(config, join(process.cwd(), '.data'));
+  const app = await createApp({ ...config, auth, databaseUrl: config.databaseUrl ?? embedded!.url });
   const url = await app.listen();
   app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+  if (auth.generated) await logDevelopmentTokens(app.logger, auth);
 
   let stopping = false;
   const stop = async (signal: string) => {
