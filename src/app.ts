@@ -3,9 +3,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import { initOrm } from './db/orm';
-import { createContext } from './graphql/context';
+import { createContext, type HttpCredentials, viewerOf } from './graphql/context';
 import { createSchema } from './graphql/schema';
 import { MessageSubscriptions } from './modules/message/message.subscription';
 import { createAppPubSub } from './pubsub/pubsub';
@@ -35,19 +36,21 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub);
   const httpServer = createServer();
+  const authenticator = new Authenticator(config.auth);
   const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
-    context: () => createContext(orm),
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    context: (viewer) => createContext(orm, viewer),
     subscriptionContext: { messageSubscriptions },
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
-  const context = async () => createContext(orm);
+  const context = async (credentials: HttpCredentials) => createContext(orm, await viewerOf(authenticator, credentials, config.introspection));
   httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
 
   return {

@@ -1,13 +1,61 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Kind, parse } from 'graphql';
+import type { Authenticator } from '../auth/authenticator';
+import type { Viewer } from '../auth/viewer';
+import { DomainError } from '../errors';
+import { requestError } from './errors';
+import { MAX_TOKENS } from './limits';
 import { createLoaders, type Loaders } from './loaders';
 
-/** Per request (or per subscription event): its own entity manager and dataloaders, dropped afterwards. */
+/** Per request (or per subscription event): who is calling, its own entity manager and dataloaders, dropped afterwards. */
 export interface Context {
+  /** Null only for a token-less introspection request while introspection is on (development). */
+  viewer: Viewer | null;
   em: EntityManager;
   loaders: Loaders;
 }
 
-export function createContext(orm: MikroORM): Context {
+export function createContext(orm: MikroORM, viewer: Viewer | null): Context {
   const em = orm.em.fork();
-  return { em, loaders: createLoaders(em) };
+  return { viewer, em, loaders: createLoaders(em) };
+}
+
+/** What an HTTP request says about its caller: its `Authorization` header, and the query (for the token-less case). */
+export interface HttpCredentials {
+  authorization?: string;
+  query?: unknown;
+}
+
+/**
+ * The viewer of an HTTP request. Every operation needs a valid bearer token, except introspection alone while
+ * introspection is on, so Apollo Sandbox loads the schema before a header is pasted. Failures are UNAUTHENTICATED
+ * with HTTP 401 (Apollo takes the status of a context error from the error itself; plugins never see it).
+ */
+export async function viewerOf(authenticator: Authenticator, credentials: HttpCredentials, introspection: boolean): Promise<Viewer | null> {
+  if (!credentials.authorization && introspection && isIntrospectionOnly(credentials.query)) return null;
+  try {
+    return (await authenticator.authenticate(credentials.authorization)).viewer;
+  } catch (error) {
+    throw error instanceof DomainError ? requestError(error) : error;
+  }
+}
+
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+
+/** True when every operation of the query is a query selecting only __schema, __type or __typename at its root. */
+function isIntrospectionOnly(query: unknown): boolean {
+  if (typeof query !== 'string') return false;
+  let document;
+  try {
+    document = parse(query, { maxTokens: MAX_TOKENS });
+  } catch {
+    return false;
+  }
+  return document.definitions.every(
+    (definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ||
+      (definition.kind === Kind.OPERATION_DEFINITION &&
+        definition.operation === 'query' &&
+        definition.selectionSet.selections.every((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value))),
+  );
 }

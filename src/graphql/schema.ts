@@ -4,6 +4,7 @@ import { ChatResolver } from '../modules/chat/chat.resolver';
 import { ChatService } from '../modules/chat/chat.service';
 import { MessageResolver } from '../modules/message/message.resolver';
 import { MessageService } from '../modules/message/message.service';
+import { ViewerResolver } from '../modules/viewer/viewer.resolver';
 import type { AppPubSub } from '../pubsub/pubsub';
 
 /** Builds the executable schema once per app, with the services the resolvers are constructed with. */
@@ -13,9 +14,10 @@ export function createSchema(pubSub: AppPubSub): Promise<GraphQLSchema> {
   const resolvers = new Map<unknown, unknown>([
     [ChatResolver, new ChatResolver(chats, messages)],
     [MessageResolver, new MessageResolver(chats, messages)],
+    [ViewerResolver, new ViewerResolver()],
   ]);
   return buildSchema({
-    resolvers: [ChatResolver, MessageResolver],
+    resolvers: [ChatResolver, MessageResolver, ViewerResolver],
     container: { get: (resolverClass) => resolvers.get(resolverClass) },
     pubSub,
     validate: false,

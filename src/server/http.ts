@@ -7,7 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
-import type { Context } from '../graphql/context';
+import type { Context, HttpCredentials } from '../graphql/context';
 
 export const BODY_LIMIT = '100kb';
 
@@ -15,7 +15,7 @@ export function createHttpApp(options: {
   config: Config;
   apollo: ApolloServer<Context>;
   logger: Logger;
-  context: () => Promise<Context>;
+  context: (credentials: HttpCredentials) => Promise<Context>;
   ready: () => Promise<boolean>;
   /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
   draining: () => boolean;
@@ -40,7 +40,9 @@ export function createHttpApp(options: {
     '/graphql',
     cors({ origin: config.corsOrigins === true ? true : [...config.corsOrigins] }),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context }),
+    expressMiddleware(apollo, {
+      context: ({ req }) => context({ authorization: req.headers.authorization, query: (req.method === 'GET' ? req.query : req.body)?.query }),
+    }),
   );
   app.use(jsonErrors);
   return app;

@@ -13,10 +13,12 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Identity } from '../auth/authenticator';
+import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import { formatError } from '../graphql/errors';
 import { armorLimits, assertAffordable, MAX_TOKENS } from '../graphql/limits';
@@ -40,10 +42,12 @@ export function createWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
   config: Config;
-  context: () => object;
+  /** Verifies the `authorization` of the `connection_init` payload. */
+  authenticate: (authorization: string | undefined) => Promise<Identity>;
+  context: (viewer: Viewer) => object;
   subscriptionContext: object;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, context, subscriptionContext } = options;
+  const { httpServer, schema, config, authenticate, context, subscriptionContext } = options;
   const validationRules = [
     ...specifiedRules,
     ...armorLimits(config.production).validationRules,
@@ -52,10 +56,20 @@ export function createWebSocketServer(options: {
   const toClient = formatForClient(config.production);
   const documents = new DocumentCache(schema, validationRules);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
-  const cleanup = useServer(
+  const cleanup = useServer<Record<string, unknown> | undefined, SocketAuth>(
     {
       schema,
-      context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
+      // A bad or missing token: false closes the socket with 4403 Forbidden.
+      onConnect: async ({ connectionParams, extra }) => {
+        const identity = await authenticate(authorizationOf(connectionParams)).catch(() => undefined);
+        if (!identity) return false;
+        extra.viewer = identity.viewer;
+        extra.subscriptionContext = { ...subscriptionContext, viewer: identity.viewer };
+        closeAtExpiry(extra, identity.expiresAt);
+        return true;
+      },
+      onClose: ({ extra }) => clearTimeout(extra.expiry),
+      context: ({ extra }, _id, _payload, args) => (isSubscription(args) ? extra.subscriptionContext! : context(extra.viewer!)),
       connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
       onSubscribe: (_ctx, _id, payload) => checkOperation(schema, documents, payload),
       subscribe: (args) => subscribe(args, context),
@@ -73,6 +87,32 @@ export function createWebSocketServer(options: {
       clearTimeout(cutOff);
     },
   };
+}
+
+/** What onConnect learns from a socket's token; `subscriptionContext` is built once per socket, not per subscription. */
+interface SocketAuth extends Record<PropertyKey, unknown> {
+  viewer: Viewer;
+  subscriptionContext: { viewer: Viewer };
+  expiry: NodeJS.Timeout;
+}
+
+/** The `authorization` of a connection_init payload, whatever the case of its key (Apollo Sandbox, GraphQLWsLink). */
+function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
+  const key = Object.keys(params ?? {}).find((k) => k.toLowerCase() === 'authorization');
+  const value = key ? params![key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** setTimeout fires at once beyond this (about 24.8 days); a longer-lived token waits in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Closes the socket with 4403 when its token expires; the client reconnects with a fresh one. */
+function closeAtExpiry(extra: { socket: WebSocket } & Partial<SocketAuth>, expiresAt: number): void {
+  const wait = expiresAt - Date.now();
+  extra.expiry = setTimeout(
+    () => (wait > MAX_TIMER_MS ? closeAtExpiry(extra, expiresAt) : extra.socket.close(CloseCode.Forbidden, 'Forbidden')),
+    Math.min(wait, MAX_TIMER_MS),
+  );
 }
 
 /**
@@ -140,19 +180,22 @@ function executeShared(args: ExecutionArgs, key: string, event: object, context:
 }
 
 /**
- * graphql-js's subscribe, except that each event runs with a context of its own, and that a subscription which
- * cannot start (bad arguments, unknown chat) ends in a protocol `error` message rather than a `next` with errors.
+ * graphql-js's subscribe, except that each event runs with a context of its own (for the socket's viewer), and that
+ * a subscription which cannot start (bad arguments, unknown chat) ends in a protocol `error` message rather than a
+ * `next` with errors.
  */
-async function subscribe(args: ExecutionArgs, context: () => object) {
+async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) => object) {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
   const source = stream[Symbol.asyncIterator]();
-  const operationKey = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
+  const { viewer } = args.contextValue as SocketAuth['subscriptionContext'];
+  // Executions are shared per viewer: what one caller may see of an event is not what another may.
+  const operationKey = JSON.stringify([viewer.userId, viewer.service, args.document.loc?.source.body, args.operationName, args.variableValues]);
   const events: AsyncIterableIterator<ExecutionResult> = {
     next: async () => {
       const event = await source.next();
       if (event.done) return event;
-      return { done: false, value: await executeShared(args, operationKey, event.value as object, context) };
+      return { done: false, value: await executeShared(args, operationKey, event.value as object, () => context(viewer)) };
     },
     return: async () => {
       await source.return?.();
