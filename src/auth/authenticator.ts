@@ -2,10 +2,9 @@ import { createRemoteJWKSet, type JWTPayload, jwtVerify, type JWTVerifyOptions }
 import { DomainError } from '../errors';
 import type { Viewer } from './viewer';
 
+/** One of jwtSecret (HS256, at least 32 bytes) or jwksUrl (an identity provider's key set). */
 export interface AuthConfig {
-  /** HS256 secret (at least 32 bytes); or else */
   readonly jwtSecret?: string;
-  /** the key set of an identity provider. */
   readonly jwksUrl?: string;
   readonly issuer?: string;
   readonly audience?: string;
@@ -21,7 +20,7 @@ const SECRET_ALGORITHMS = ['HS256'];
 const KEY_SET_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'];
 const MAX_USER_ID_LENGTH = 100;
 /** Verified tokens kept; an entry never outlives its token's exp. */
-export const TOKEN_CACHE_SIZE = 10_000;
+const TOKEN_CACHE_SIZE = 10_000;
 
 export const missingToken = () => new DomainError('UNAUTHENTICATED', 'missing token');
 export const invalidToken = () => new DomainError('UNAUTHENTICATED', 'invalid or expired token');
