@@ -7,6 +7,7 @@
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { benchAuthorization } from './auth';
 import { checkResponse, type Exchange, WORKLOADS, type WorkloadName } from './workloads';
 
 export interface LoadResult {
@@ -28,7 +29,7 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function drive(url: string, workload: WorkloadName, connections: number, duration: number): Promise<LoadResult> {
+async function drive(url: string, workload: WorkloadName, connections: number, duration: number, authorization: string): Promise<LoadResult> {
   let invalid = 0;
   const errorSamples = new Set<string>();
   const result = await autocannon({
@@ -39,7 +40,7 @@ async function drive(url: string, workload: WorkloadName, connections: number, d
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         setupRequest: (request, context) => {
           const exchange = WORKLOADS[workload].next();
           context.exchange = exchange;
@@ -79,10 +80,11 @@ async function main() {
   const workload = values.workload as WorkloadName;
   if (!values.url || !WORKLOADS[workload]) throw new Error('usage: load.js --url URL --workload W1..W6');
   const connections = Number(values.connections);
-  if (Number(values.warmup) > 0) await drive(values.url, workload, connections, Number(values.warmup));
+  const authorization = await benchAuthorization();
+  if (Number(values.warmup) > 0) await drive(values.url, workload, connections, Number(values.warmup), authorization);
   const pid = values.pid ? Number(values.pid) : undefined;
   const cpuBefore = pid && cpuMs(pid);
-  const result = await drive(values.url, workload, connections, Number(values.duration));
+  const result = await drive(values.url, workload, connections, Number(values.duration), authorization);
   if (pid) result.serverCpuMsPerRequest = (cpuMs(pid) - cpuBefore!) / result.requests;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

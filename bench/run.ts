@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { BENCH_JWT_SECRET } from './auth';
 import type { LoadResult } from './load';
 import { createSeededDatabase } from './seed';
 import type { FanOutResult } from './subscriptions';
@@ -101,7 +102,7 @@ async function startTarget(target: Target, databaseUrl: string, settings: Settin
       ? [
           join(ROOT, 'dist', 'src', 'main.js'),
           [],
-          { NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB_POOL_SIZE: String(settings.pool) },
+          { NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB_POOL_SIZE: String(settings.pool), AUTH_JWT_SECRET: BENCH_JWT_SECRET },
         ]
       : [join(ROOT, 'dist', 'bench', 'baseline.js'), ['--port', String(port), '--database-url', databaseUrl, '--pool', String(settings.pool)], {}];
   const child = spawn(process.execPath, [...profiling, script, ...args], {

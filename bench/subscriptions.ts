@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { benchAuthorization } from './auth';
 import { ADDED_SHAPE, type GraphQLBody, mismatch, OPERATIONS } from './workloads';
 
 export interface FanOutResult {
@@ -43,8 +44,11 @@ interface Subscriber {
 
 const now = () => performance.now();
 
+const authorization = benchAuthorization();
+
 async function graphql(url: string, body: GraphQLBody): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const headers = { 'content-type': 'application/json', authorization: await authorization };
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const json = (await response.json()) as { data?: any; errors?: unknown[] };
   if (json.errors?.length || !json.data) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json.errors)}`);
   return json.data;
@@ -65,7 +69,8 @@ function percentile(sorted: number[], p: number): number {
 /** Subscribes and resolves once the server acknowledged the socket; errors of the subscription land in `failure`. */
 function subscribe(wsUrl: string, chatId: string, sentAt: number[], latencies: number[], problems: { wrongShape: number }): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const connectionParams = async () => ({ authorization: await authorization });
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
     const subscriber: Subscriber = { client, received: [], live: false, lastSeq: 0, outOfOrder: 0 };
     client.on('connected', () => resolve(subscriber));
     client.subscribe<{ messageAdded: { seq: number; text: string } }>(
