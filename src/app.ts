@@ -4,18 +4,16 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import { initOrm } from './db/orm';
-import { createContext } from './graphql/context';
+import { createContext, type HttpCredentials, viewerOf } from './graphql/context';
 import { createSchema } from './graphql/schema';
 import { MessageSubscriptions } from './modules/message/message.subscription';
 import { createAppPubSub } from './pubsub/pubsub';
 import { createApolloServer } from './server/apollo';
 import { createHttpApp } from './server/http';
 import { createWebSocketServer } from './server/ws';
-
-/** Every caller acts as a service (the old, open behaviour) until bearer tokens are verified. */
-const UNTIL_TOKENS = Object.freeze({ userId: 'anonymous', service: true });
 
 export interface App {
   orm: MikroORM;
@@ -44,20 +42,22 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const pubSub = createAppPubSub(config.redisUrl, logger);
   const schema = await createSchema(pubSub.pubSub, logger);
   const httpServer = createServer();
+  const authenticator = new Authenticator(config.auth);
   const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em, logger);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
-    context: () => createContext(orm, UNTIL_TOKENS),
-    subscriptionContext: { messageSubscriptions, viewer: UNTIL_TOKENS },
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    context: (viewer) => createContext(orm, viewer),
+    subscriptionContext: { messageSubscriptions },
     logger,
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
-  const context = async () => createContext(orm, UNTIL_TOKENS);
+  const context = async (credentials: HttpCredentials) => createContext(orm, await viewerOf(authenticator, credentials, config.introspection));
   httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
   const unanswered = new Set<ServerResponse>();
   httpServer.on('request', (_req, res: ServerResponse) => {

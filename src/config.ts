@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthConfig } from './auth/authenticator';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -15,12 +16,25 @@ const envSchema = z
     CORS_ORIGINS: z.string().optional(),
     GRAPHQL_INTROSPECTION: flag.optional(),
     GRAPHQL_LANDING_PAGE: flag.optional(),
+    AUTH_JWT_SECRET: z
+      .string()
+      .refine((secret) => Buffer.byteLength(secret) >= 32, 'must be at least 32 bytes')
+      .optional(),
+    AUTH_JWKS_URL: z.string().url().optional(),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(6_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'or AUTH_JWKS_URL is required when NODE_ENV=production' });
+    }
+    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'and AUTH_JWKS_URL are exclusive: set one' });
     }
   });
 
@@ -40,6 +54,8 @@ export interface Config {
   readonly corsOrigins: true | readonly string[];
   readonly introspection: boolean;
   readonly landingPage: boolean;
+  /** How bearer tokens are verified; without a key, development makes a secret of its own (auth/development.ts). */
+  readonly auth: AuthConfig;
   readonly logLevel: string;
   /** After SIGTERM, how long to keep accepting connections (answering 503) before closing the listener. */
   readonly shutdownGraceMs: number;
@@ -69,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins ?? (production ? [] : true),
     introspection: e.GRAPHQL_INTROSPECTION ?? !production,
     landingPage: e.GRAPHQL_LANDING_PAGE ?? !production,
+    auth: Object.freeze({ jwtSecret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { type App, createApp } from './app';
+import { logDevelopmentTokens, resolveAuth } from './auth/development';
 import { type Config, loadConfig } from './config';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded-postgres';
 
@@ -27,17 +28,20 @@ async function main() {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => stop(signal).catch(fail));
   }
-  const { app, embedded, url } = await started;
-  app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+  await started;
 }
 
-async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDatabase; url: string }> {
+async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDatabase }> {
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres({ dataDir: join(process.cwd(), '.data', 'postgres'), port: config.embeddedPgPort, database: 'parley' });
   try {
-    const app = await createApp({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url });
-    return { app, embedded, url: await app.listen() };
+    const auth = await resolveAuth(config, join(process.cwd(), '.data'));
+    const app = await createApp({ ...config, auth, databaseUrl: config.databaseUrl ?? embedded!.url });
+    const url = await app.listen();
+    app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+    if (auth.generated) await logDevelopmentTokens(app.logger, auth);
+    return { app, embedded };
   } catch (error) {
     await embedded?.stop();
     throw error;

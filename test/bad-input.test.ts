@@ -8,7 +8,7 @@ import {
 } from './generated/graphql';
 import { MAX_DEPTH, MAX_TOKENS } from '../src/graphql/limits';
 import { UNKNOWN_CHAT_ID as UNKNOWN } from '../src/testing/fixtures';
-import { dataOf, type GraphQLResponse, graphql, startTestApp, type TestApp } from '../src/testing/harness';
+import { dataOf, defaultToken, type GraphQLResponse, graphql, startTestApp, type TestApp } from '../src/testing/harness';
 
 let t: TestApp;
 let chatId: string;
@@ -106,7 +106,8 @@ describe('paging arguments', () => {
 });
 
 describe('HTTP and query limits', () => {
-  const send = (body: string) => fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const send = async (body: string) =>
+    fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await defaultToken()}` }, body });
   const errorCode = async (response: Response) => ((await response.json()) as GraphQLResponse<unknown>).errors?.[0]?.extensions?.code;
 
   it('answers malformed JSON with HTTP 400', async () => {
@@ -117,7 +118,7 @@ describe('HTTP and query limits', () => {
 
   it('refuses a mutation over GET', async () => {
     const query = encodeURIComponent('mutation { startChat { id } }');
-    const response = await fetch(`${t.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const response = await fetch(`${t.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${await defaultToken()}` } });
     expect(response.status).toBe(405);
   });
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ChatDocument, StartChatDocument } from './generated/graphql';
-import { dataOf, type GraphQLResponse, startTestApp, type TestApp } from '../src/testing/harness';
+import { dataOf, defaultToken, type GraphQLResponse, startTestApp, type TestApp } from '../src/testing/harness';
 
 let t: TestApp;
 let chatId: string;
@@ -42,7 +42,7 @@ describe('variables that do not fit their types are BAD_USER_INPUT with HTTP 400
     ['a missing required variable', { chatId: null }],
   ])('%s', async (_name, variables) => {
     const raw = JSON.stringify({ query: page, variables: { chatId, ...variables } }).replace('"1e400"', '1e400');
-    const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+    const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await defaultToken()}` }, body: raw });
     const body = (await response.json()) as GraphQLResponse<unknown>;
     expect([response.status, codes(body)]).toEqual([400, ['BAD_USER_INPUT']]);
   });
@@ -83,7 +83,7 @@ describe('a database that is away or stuck', () => {
       await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
       const response = await fetch(t.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await defaultToken()}` },
         body: JSON.stringify({ query: 'query($id: ID!) { chat(id: $id) { id } }', variables: { id: chatId } }),
       });
       const body = (await response.json()) as GraphQLResponse<unknown>;

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
-import { DomainError } from '../errors';
+import { DomainError, type ErrorCode } from '../errors';
 
 const UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 
@@ -13,7 +13,7 @@ const UNAVAILABLE = 'SERVICE_UNAVAILABLE';
  */
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = underlying(error);
     const { locations, path } = formatted;
     if (original instanceof DomainError) {
       return { message: original.message, locations, path, extensions: { code: original.code } };
@@ -26,6 +26,24 @@ export function formatError(production: boolean) {
     }
     return formatted;
   };
+}
+
+/** The domain error behind a resolver error or a request error (below), else the error itself. */
+function underlying(error: unknown): unknown {
+  const original = unwrapResolverError(error);
+  return original instanceof GraphQLError && original.originalError instanceof DomainError ? original.originalError : original;
+}
+
+/** The HTTP status of a request refused before it runs (in Apollo's context function). */
+const REQUEST_ERROR_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
+
+/**
+ * A domain error thrown from Apollo's context function: Apollo answers it with the status in `extensions.http`
+ * (500 without one), and formatError above reduces it to message and code.
+ */
+export function requestError(error: DomainError): GraphQLError {
+  const status = REQUEST_ERROR_STATUS[error.code] ?? 400;
+  return new GraphQLError(error.message, { originalError: error, extensions: { code: error.code, http: { status } } });
 }
 
 /** An answer with SERVICE_UNAVAILABLE errors is HTTP 503 with Retry-After, so clients and proxies know to retry. */

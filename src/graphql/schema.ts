@@ -9,6 +9,7 @@ import { MemberResolver } from '../modules/member/member.resolver';
 import { MemberService } from '../modules/member/member.service';
 import { MessageResolver } from '../modules/message/message.resolver';
 import { MessageService } from '../modules/message/message.service';
+import { ViewerResolver } from '../modules/viewer/viewer.resolver';
 import type { AppPubSub } from '../pubsub/pubsub';
 
 /** Builds the executable schema once per app, with the services the resolvers are constructed with. */
@@ -22,9 +23,10 @@ export function createSchema(pubSub: AppPubSub, logger?: Logger): Promise<GraphQ
     [MessageResolver, new MessageResolver(chats, messages)],
     [MemberResolver, new MemberResolver(members)],
     [InboxResolver, new InboxResolver(chats)],
+    [ViewerResolver, new ViewerResolver()],
   ]);
   return buildSchema({
-    resolvers: [ChatResolver, MessageResolver, MemberResolver, InboxResolver],
+    resolvers: [ChatResolver, MessageResolver, MemberResolver, InboxResolver, ViewerResolver],
     container: { get: (resolverClass) => resolvers.get(resolverClass) },
     pubSub,
     validate: false,

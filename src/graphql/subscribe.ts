@@ -1,4 +1,5 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { Viewer } from '../auth/viewer';
 import { SubscribeErrors } from './errors';
 
 /**
@@ -6,16 +7,18 @@ import { SubscribeErrors } from './errors';
  * share its execution, and that a subscription which cannot start (bad arguments, unknown chat) ends in a protocol
  * `error` message rather than a `next` with errors.
  */
-export async function subscribe(args: ExecutionArgs, context: () => object) {
+export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) => object) {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
   const source = stream[Symbol.asyncIterator]();
-  const operationKey = JSON.stringify([args.document.loc?.source.body, args.operationName, args.variableValues]);
+  const { viewer } = args.contextValue as { viewer: Viewer };
+  // Executions are shared per viewer: what one caller may see of an event (its read marker) is not what another may.
+  const operationKey = JSON.stringify([viewer.userId, viewer.service, args.document.loc?.source.body, args.operationName, args.variableValues]);
   const events: AsyncIterableIterator<ExecutionResult> = {
     next: async () => {
       const event = await source.next();
       if (event.done) return event;
-      return { done: false, value: await executeShared(args, operationKey, event.value as object, context) };
+      return { done: false, value: await executeShared(args, operationKey, event.value as object, () => context(viewer)) };
     },
     return: async () => {
       await source.return?.();

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config';
-import type { Context } from '../graphql/context';
+import type { Context, HttpCredentials } from '../graphql/context';
 import { logOperation, requestLogger } from './request-log';
 
 export const BODY_LIMIT = '100kb';
@@ -15,7 +15,7 @@ export function createHttpApp(options: {
   config: Config;
   apollo: ApolloServer<Context>;
   logger: Logger;
-  context: () => Promise<Context>;
+  context: (credentials: HttpCredentials) => Promise<Context>;
   ready: () => Promise<boolean>;
   /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
   draining: () => boolean;
@@ -41,7 +41,12 @@ export function createHttpApp(options: {
     '/graphql',
     cors({ origin: config.corsOrigins === true ? true : [...config.corsOrigins] }),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: logging ? async ({ res }) => logOperation(await context(), res) : context }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const request = await context({ authorization: req.headers.authorization, query: (req.method === 'GET' ? req.query : req.body)?.query });
+        return logging ? logOperation(request, res) : request;
+      },
+    }),
   );
   app.use(jsonErrors);
   return app;

@@ -3,6 +3,8 @@ import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { Identity } from '../auth/authenticator';
+import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import { formatWebSocketErrors } from '../graphql/errors';
 import { isSubscription, operationChecks } from '../graphql/operations';
@@ -33,11 +35,13 @@ export function createWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
   config: Config;
-  context: () => object;
+  /** Verifies the `authorization` of the `connection_init` payload. */
+  authenticate: (authorization: string | undefined) => Promise<Identity>;
+  context: (viewer: Viewer) => object;
   subscriptionContext: object;
   logger: Logger;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, context, subscriptionContext, logger } = options;
+  const { httpServer, schema, config, authenticate, context, subscriptionContext, logger } = options;
   const checkOperation = operationChecks(schema, config);
   const toClient = formatWebSocketErrors(config.production);
   const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
@@ -53,9 +57,19 @@ export function createWebSocketServer(options: {
       done(false, 403, 'Forbidden');
     },
   });
-  const server = makeServer({
+  const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema,
-    context: (_ctx, _id, _payload, args) => (isSubscription(args) ? subscriptionContext : context()),
+    // A bad or missing token: false closes the socket with 4403 Forbidden.
+    onConnect: async ({ connectionParams, extra }) => {
+      const identity = await authenticate(authorizationOf(connectionParams)).catch(() => undefined);
+      if (!identity) return false;
+      extra.viewer = identity.viewer;
+      extra.subscriptionContext = { ...subscriptionContext, viewer: identity.viewer };
+      closeAtExpiry(extra, identity.expiresAt);
+      return true;
+    },
+    onClose: ({ extra }) => clearTimeout(extra.expiry),
+    context: ({ extra }, _id, _payload, args) => (isSubscription(args) ? extra.subscriptionContext! : context(extra.viewer!)),
     connectionInitWaitTimeout: WS_CONNECTION_INIT_TIMEOUT_MS,
     onSubscribe: (ctx, _id, payload) => {
       const running = operations.get(ctx) ?? 0;
@@ -87,7 +101,7 @@ export function createWebSocketServer(options: {
  * over the size limit, a malformed frame: ws closes the socket with the fitting code) at debug, one line per
  * socket; only a failure of our own at error. useServer prints a stack trace to the console for each.
  */
-function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<typeof makeServer>, logger: Logger): void {
+function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, Extra>>, logger: Logger): void {
   socket.on('error', (error) => logger.debug({ err: error }, 'websocket closed on a client error'));
   let answeredPing = true;
   socket.on('pong', () => (answeredPing = true));
@@ -118,6 +132,34 @@ function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<t
     clearInterval(keepAlive);
     void closed(code, String(reason));
   });
+}
+
+/** What a socket carries: its request, and what onConnect learned from its token (built once per socket). */
+interface Extra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  viewer?: Viewer;
+  subscriptionContext?: { viewer: Viewer };
+  expiry?: NodeJS.Timeout;
+}
+
+/** The `authorization` of a connection_init payload, whatever the case of its key (Apollo Sandbox, GraphQLWsLink). */
+function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
+  const key = Object.keys(params ?? {}).find((k) => k.toLowerCase() === 'authorization');
+  const value = key ? params![key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** setTimeout fires at once beyond this (about 24.8 days); a longer-lived token waits in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Closes the socket with 4403 when its token expires; the client reconnects with a fresh one. */
+function closeAtExpiry(extra: Extra, expiresAt: number): void {
+  const wait = expiresAt - Date.now();
+  extra.expiry = setTimeout(
+    () => (wait > MAX_TIMER_MS ? closeAtExpiry(extra, expiresAt) : extra.socket.close(CloseCode.Forbidden, 'Forbidden')),
+    Math.min(wait, MAX_TIMER_MS),
+  );
 }
 
 const tooManyOperations = new GraphQLError(

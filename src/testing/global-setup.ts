@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
+import { TEST_JWT_SECRET } from './tokens';
 
 /**
  * Tests run against DATABASE_URL when set (each test file creates and drops its own database on that server);
@@ -9,6 +10,7 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL ??= 'silent';
+  process.env.AUTH_JWT_SECRET ??= TEST_JWT_SECRET; // for app instances the tests start as processes
   if (process.env.DATABASE_URL) return;
   const dataDir = join(await mkdtemp(join(tmpdir(), 'parley-test-')), 'pg');
   const port = 20_000 + Math.floor(Math.random() * 20_000);

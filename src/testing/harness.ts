@@ -3,7 +3,16 @@ import { type GraphQLFormattedError, print } from 'graphql';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { type App, type AppOptions, createApp } from '../app';
+import type { TokenOptions } from '../auth/tokens';
 import { loadConfig } from '../config';
+import { defaultToken, TEST_JWT_SECRET, token } from './tokens';
+
+export { defaultToken, TEST_JWT_SECRET, token } from './tokens';
+
+export interface RequestOptions {
+  /** The `Authorization` header; null sends none. Default: `Bearer <a service token>`. */
+  authorization?: string | null;
+}
 
 export interface TestDatabase {
   url: string;
@@ -43,13 +52,17 @@ export interface TestApp {
   url: string;
   wsUrl: string;
   database: TestDatabase;
-  /** Runs an operation over real HTTP. */
-  request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<GraphQLResponse<R>>;
+  /** Runs an operation over real HTTP, as a service unless `options` say otherwise. */
+  request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V, options?: RequestOptions): Promise<GraphQLResponse<R>>;
   /**
    * Stops this app and starts a new one on the same port and database: a server restart as clients see it.
    * `whileDown` runs in between (the port refuses connections until it settles).
    */
   restart(whileDown?: () => Promise<void>): Promise<TestApp>;
+  /** Runs operations as `userId` (a user unless `options.service`), with a token signed for this app. */
+  as(userId: string, options?: TokenOptions): Pick<TestApp, 'request'>;
+  /** A token signed for this app (its secret, issuer and audience). */
+  token(userId: string, options?: TokenOptions): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -65,15 +78,32 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOpti
 }
 
 async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: AppOptions): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', SHUTDOWN_GRACE_MS: '0', ...env, DATABASE_URL: database.url });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SHUTDOWN_GRACE_MS: '0',
+    ...(env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: TEST_JWT_SECRET }),
+    ...env,
+    DATABASE_URL: database.url,
+  });
   const app = await createApp({ ...config, databaseUrl: database.url }, options);
   const url = await app.listen();
+  let serviceToken: Promise<string> | undefined; // signed for this app's issuer and audience, when first needed
+  const asService = async () => `Bearer ${await (serviceToken ??= token('test-service', { service: true, expiresIn: '1d' }, config.auth))}`;
   return {
     app,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
     database,
-    request: (document, variables) => graphql(url, document, variables),
+    request: async (document, variables, requestOptions) =>
+      graphql(url, document, variables, { authorization: requestOptions?.authorization === undefined ? await asService() : requestOptions.authorization }),
+    as: (userId, tokenOptions) => ({
+      request: async (document, variables, requestOptions) =>
+        graphql(url, document, variables, { authorization: `Bearer ${await token(userId, tokenOptions, config.auth)}`, ...requestOptions }),
+    }),
+    token: (userId, tokenOptions) => token(userId, tokenOptions, config.auth),
     restart: async (whileDown) => {
       await app.close();
       await whileDown?.();
@@ -90,11 +120,13 @@ export async function graphql<R, V>(
   url: string,
   document: TypedDocumentNode<R, V> | string,
   variables?: V,
+  options: RequestOptions = {},
 ): Promise<GraphQLResponse<R>> {
   const query = typeof document === 'string' ? document : print(document);
+  const authorization = options.authorization === undefined ? `Bearer ${await defaultToken()}` : options.authorization;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization === null ? {} : { authorization }) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as Omit<GraphQLResponse<R>, 'status'>;

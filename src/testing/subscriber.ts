@@ -2,16 +2,25 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { defaultToken } from './tokens';
+
+export interface ConnectOptions extends Partial<ClientOptions> {
+  /** The token sent in connection_init; null sends none. Default: a service token. */
+  token?: string | null;
+}
 
 /** A graphql-ws client over the `ws` package that does not retry: a test sees every close. */
-export function connect(wsUrl: string, options: Partial<ClientOptions> = {}): Client {
-  return createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, ...options });
+export function connect(wsUrl: string, options: ConnectOptions = {}): Client {
+  const { token, ...clientOptions } = options;
+  const connectionParams = async () => (token === null ? {} : { authorization: `Bearer ${token ?? (await defaultToken())}` });
+  return createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams, ...clientOptions });
 }
 
 /** Connects at once and resolves with the client and its raw socket, for tests that cut the connection. */
-export function connectWithSocket(wsUrl: string): Promise<{ client: Client; socket: WebSocket }> {
+export function connectWithSocket(wsUrl: string, options: ConnectOptions = {}): Promise<{ client: Client; socket: WebSocket }> {
   return new Promise((resolve, reject) => {
     const client: Client = connect(wsUrl, {
+      ...options,
       lazy: false,
       onNonLazyError: () => undefined, // the test observes the close itself
       on: { connected: (socket) => resolve({ client, socket: socket as WebSocket }), closed: reject, error: reject },

@@ -23,13 +23,15 @@ const VISIBLE_TO_USER = `
 /** A service sees every chat and has no read marker. */
 const VISIBLE_TO_SERVICE = `select "chat".*, 0 as "viewerLastReadSeq" from "chat" where "chat"."id" = any(?::uuid[])`;
 
-/** The user's chats by activity, newest first, after a cursor; member_user_id_index finds them. */
-const BY_ACTIVITY = `
+/** The user's chats by activity, newest first (after a cursor when `AFTER` is put in); member_user_id_index finds them. */
+const BY_ACTIVITY = (after: string) => `
   select "chat".*, "member"."last_read_seq" as "viewerLastReadSeq"
   from "member" join "chat" on "chat"."id" = "member"."chat_id"
-  where "member"."user_id" = ? and ("chat"."last_activity_at", "chat"."id") < (?::timestamptz, ?::uuid)
+  where "member"."user_id" = ? ${after}
   order by "chat"."last_activity_at" desc, "chat"."id" desc
   limit ?`;
+const FIRST_BY_ACTIVITY = BY_ACTIVITY('');
+const NEXT_BY_ACTIVITY = BY_ACTIVITY('and ("chat"."last_activity_at", "chat"."id") < (?::timestamptz, ?::uuid)');
 
 /** A chat, its members and its first message in one statement, so they are stored together or not at all. */
 const INSERT_CHAT = `
@@ -63,10 +65,9 @@ export class ChatRepository {
 
   /** Up to `limit` of the user's chats, most recent activity first (ties by id), after `cursor`. */
   async findByActivity(userId: string, limit: number, cursor?: ActivityCursor): Promise<Chat[]> {
-    // Without a cursor, from before 'infinity': a far-future Date would reach PostgreSQL in ISO form with a 6-digit
-    // year ('+275760-09-13T00:00:00.000Z'), which it refuses ("time zone displacement out of range").
-    const [at, id] = cursor ? [cursor.lastActivityAt, cursor.id] : ['infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
-    const rows = await this.em.execute(BY_ACTIVITY, [userId, at, id, limit]);
+    const rows = cursor
+      ? await this.em.execute(NEXT_BY_ACTIVITY, [userId, cursor.lastActivityAt, cursor.id, limit])
+      : await this.em.execute(FIRST_BY_ACTIVITY, [userId, limit]);
     return toRows(this.em, Chat, rows);
   }
 
