@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { createApp } from '../src/app';
+import { signToken } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 
 const count = Number(process.argv[2] ?? 10_000);
@@ -59,13 +60,16 @@ async function main() {
   await admin(serverUrl, `create database "${name}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url.toString() });
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url.toString(), AUTH_JWT_SECRET: jwtSecret });
+  // A service: it may follow any chat, so the socket's subscriptions need no membership set up.
+  const authorization = `Bearer ${await signToken({ jwtSecret }, 'ws-memory', { service: true })}`;
   const app = await createApp({ ...config, databaseUrl: url.toString() });
   try {
     const endpoint = await app.listen();
     const started = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ query: 'mutation { startChat(firstMessage: { sender: "a", text: "hi" }) { id } }' }),
     });
     const chatId = ((await started.json()) as { data: { startChat: { id: string } } }).data.startChat.id;
@@ -74,7 +78,7 @@ async function main() {
     const frames: { type: string; id?: string }[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(String(data))));
     await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(JSON.stringify({ type: 'connection_init' }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization } }));
     while (!frames.some((f) => f.type === 'connection_ack')) await sleep(10);
 
     const report: Record<string, unknown> = { subscriptions: count, before: await settledMemory() };
