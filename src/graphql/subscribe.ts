@@ -1,4 +1,14 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLError,
+  getNamedType,
+  getOperationAST,
+  isObjectType,
+  Kind,
+} from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import { SubscribeErrors } from './errors';
 
@@ -12,8 +22,10 @@ export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) =
   if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
   const source = stream[Symbol.asyncIterator]();
   const { viewer } = args.contextValue as { viewer: Viewer };
-  // Executions are shared per viewer: what one caller may see of an event (its read marker) is not what another may.
-  const operationKey = JSON.stringify([viewer.userId, viewer.service, args.document.loc?.source.body, args.operationName, args.variableValues]);
+  // Executions are shared per viewer: what one caller may see of an event (its read marker) is not what another may;
+  // unless the operation selects only plain properties of the event, which are the same for everyone.
+  const who = sameForEveryViewer(args) ? null : [viewer.userId, viewer.service];
+  const operationKey = JSON.stringify([who, args.document.loc?.source.body, args.operationName, args.variableValues]);
   const events: AsyncIterableIterator<ExecutionResult> = {
     next: async () => {
       const event = await source.next();
@@ -48,6 +60,28 @@ function executeShared(args: ExecutionArgs, key: string, event: object, context:
     byOperation.set(key, result);
   }
   return result;
+}
+
+/**
+ * True when the operation selects, under each root field, only leaf fields without a resolver of their own: plain
+ * properties of the event (`messageAdded { id seq text }`), which no viewer changes. Then all subscribers share one
+ * execution per event, as before tokens: 1,000 members following a chat cost one execution per message, not 1,000
+ * (bench W7). A nested selection (`messageAdded { chat { unreadCount } }`), a fragment, or a field with a resolver
+ * makes it per viewer. The root resolvers return their event as it is (messageAdded, inboxUpdated).
+ */
+export function sameForEveryViewer({ schema, document, operationName }: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName'>): boolean {
+  const operation = getOperationAST(document, operationName);
+  const roots = schema.getSubscriptionType()?.getFields();
+  if (!operation || !roots) return false;
+  return operation.selectionSet.selections.every((root) => {
+    if (root.kind !== Kind.FIELD || !root.selectionSet) return false;
+    const type = getNamedType(roots[root.name.value]?.type);
+    if (!isObjectType(type)) return false;
+    const fields = type.getFields();
+    return root.selectionSet.selections.every(
+      (leaf) => leaf.kind === Kind.FIELD && !leaf.selectionSet && (leaf.name.value === '__typename' || (fields[leaf.name.value] !== undefined && !fields[leaf.name.value].resolve)),
+    );
+  });
 }
 
 /** Fails its first `next()` with the errors; graphql-ws sends them as an `error` message. */
