@@ -46,6 +46,8 @@ interface Settings {
   warmup: number;
   pool: number;
   subscribers: number;
+  /** W7's subscribers are this many users (default: each its own). */
+  subscriberUsers?: number;
   messages: number;
   inboxSubscribers: number;
   inboxPosts: number;
@@ -66,6 +68,7 @@ function settingsFromArgs(): Settings {
       warmup: { type: 'string' },
       pool: { type: 'string', default: '10' },
       subscribers: { type: 'string', default: '1000' },
+      'subscriber-users': { type: 'string' },
       messages: { type: 'string' },
       'inbox-subscribers': { type: 'string', default: '200' },
       'inbox-posts': { type: 'string' },
@@ -86,6 +89,7 @@ function settingsFromArgs(): Settings {
     warmup: Number(values.warmup ?? (values.quick ? 1 : 3)),
     pool: Number(values.pool),
     subscribers: Number(values.subscribers),
+    subscriberUsers: values['subscriber-users'] ? Number(values['subscriber-users']) : undefined,
     messages: Number(values.messages ?? (values.quick ? 100 : 200)),
     inboxSubscribers: Number(values['inbox-subscribers']),
     inboxPosts: Number(values['inbox-posts'] ?? (values.quick ? 20 : 50)),
@@ -214,6 +218,7 @@ async function measureTarget(target: Target, round: number, serverUrl: string, s
           await runLoad<FanOutResult>('subscriptions.js', [
             '--url', running.url, '--pid', String(running.process.pid),
             '--subscribers', String(settings.subscribers), '--messages', String(settings.messages),
+            ...(settings.subscriberUsers ? ['--subscriber-users', String(settings.subscriberUsers)] : []),
           ]),
         );
       } finally {
