@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -57,8 +57,8 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
-  const context = async () => createContext(orm, UNTIL_TOKENS);
-  httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
+  const context = async (_headers: IncomingHttpHeaders) => createContext(orm, UNTIL_TOKENS);
+  await createHttpApp({ config, apollo, logger, httpServer, ready, context, draining: () => draining });
   const unanswered = new Set<ServerResponse>();
   httpServer.on('request', (_req, res: ServerResponse) => {
     unanswered.add(res);
