@@ -40,9 +40,9 @@ export async function createSeededDatabase(serverUrl: string, label: string): Pr
 async function seed(client: Client): Promise<void> {
   const small = Array.from({ length: DATA.chats }, (_, i) => chatId(i));
   await client.query(
-    `insert into chat (id, created_at, message_count)
-     select id, now() - interval '1 day', case when id = $2::uuid then $3::int else $4::int end
-     from unnest($1::uuid[] || $2::uuid) as id`,
+    `insert into chat (id, created_at, last_activity_at, message_count)
+     select id, now() - interval '1 day', now() - interval '1 day' + count * interval '1 second', count
+     from unnest($1::uuid[] || $2::uuid) as id, lateral (select case when id = $2::uuid then $3::int else $4::int end as count) as c`,
     [small, BIG_CHAT, DATA.bigChatMessages, DATA.messagesPerChat],
   );
   await client.query(
