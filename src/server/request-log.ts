@@ -45,8 +45,8 @@ const PROBES = new Set(['/healthz', '/readyz']);
 
 /**
  * One flat line per request, when its response closes (answered or not): request id, method, url, status, duration
- * (ms), and for GraphQL the operation and the error codes. No headers. Health probes at debug, 503 (draining, database away) at warn, other 5xx at error (the error
- * itself is logged where it is handled), the rest at info. `npx pino-pretty --singleLine` shows it on one line.
+ * (ms), and for GraphQL the operation and the error codes. No headers. Health probes at debug, 503 (draining, database
+ * away) at warn, other 5xx at error (the error itself is logged where it is handled), the rest at info. `npx pino-pretty --singleLine` shows it on one line.
  */
 export function logRequests(app: FastifyInstance, logger: Logger): void {
   const write = (request: FastifyRequest, reply: FastifyReply) => {
