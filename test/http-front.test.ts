@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../src/testing/harness';
+import { defaultToken } from '../src/testing/tokens';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -61,7 +62,8 @@ describe('the HTTP front', () => {
       socket.once('message', (data) => resolve(String(data)));
       socket.once('error', reject);
     });
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    const authorization = `Bearer ${await defaultToken()}`;
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization } })));
     expect(JSON.parse(await ack)).toEqual({ type: 'connection_ack' });
     socket.close();
     expect(await upgraded).toBe(true);
