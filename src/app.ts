@@ -58,7 +58,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
   const context = async (credentials: HttpCredentials) => createContext(orm, await viewerOf(authenticator, credentials, config.introspection));
-  httpServer.on('request', createHttpApp({ config, apollo, logger, ready, context, draining: () => draining }));
+  await createHttpApp({ config, apollo, logger, httpServer, ready, context, draining: () => draining });
   const unanswered = new Set<ServerResponse>();
   httpServer.on('request', (_req, res: ServerResponse) => {
     unanswered.add(res);

@@ -49,9 +49,14 @@ class Screen {
 }
 
 /** Recipe A: the client's retries, also after a refused connection; a retry resubscribes with the first afterSeq. */
-function keepRetries(url: string, chatId: string, { render, showError }: Screen): Client {
+function keepRetries(url: string, chatId: string, { render, showError }: Screen, freshToken: () => Promise<string>): Client {
   // README: recipe A
-  const client = createClient({ url, webSocketImpl: WebSocket, shouldRetry: () => true });
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: `Bearer ${await freshToken()}` }), // a fresh token on every (re)connect
+    shouldRetry: () => true,
+  });
 
   let last = 0; // the newest seq shown
   client.subscribe<{ messageAdded: Message }>(
@@ -71,9 +76,14 @@ function keepRetries(url: string, chatId: string, { render, showError }: Screen)
 }
 
 /** Recipe B: the client's retries off; resubscribe from the newest seq shown. */
-function resubscribeYourself(url: string, chatId: string, { render, showError }: Screen): Client {
+function resubscribeYourself(url: string, chatId: string, { render, showError }: Screen, freshToken: () => Promise<string>): Client {
   // README: recipe B
-  const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: `Bearer ${await freshToken()}` }),
+    retryAttempts: 0,
+  });
 
   let last = 0; // the newest seq shown
   const follow = () =>
@@ -122,7 +132,7 @@ describe.each(recipes)('reconnect recipe %s', (_name, recipe, sent) => {
     const chatId = (await startChat(t)).id;
     await postMessages(t, chatId, 5);
     const screen = new Screen();
-    client = recipe(t.wsUrl, chatId, screen);
+    client = recipe(t.wsUrl, chatId, screen, () => t.token('test-service', { service: true }));
     let received = 0;
     client.on('message', (message) => void (received += message.type === 'next' ? 1 : 0));
     const reconnectRefused = () =>

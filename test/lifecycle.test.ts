@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { createTestDatabase, dataOf, graphql, type GraphQLResponse, type TestDatabase } from '../src/testing/harness';
+import { TEST_JWT_SECRET } from '../src/testing/tokens';
 import { PostMessageDocument, type PostMessageMutation, StartChatDocument } from './generated/graphql';
 
 /**
@@ -41,6 +42,7 @@ async function startServer(
       PORT: '0',
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      AUTH_JWT_SECRET: TEST_JWT_SECRET, // the tests' requests carry tokens signed with it
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

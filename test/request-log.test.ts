@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { startChat } from '../src/testing/fixtures';
 import { startTestApp, type TestApp } from '../src/testing/harness';
+import { defaultToken } from '../src/testing/tokens';
 
 type Line = Record<string, unknown> & { level: number; reqId?: string; req?: { id?: string } };
 
@@ -36,10 +37,15 @@ async function startLogged(level: string) {
   const log = new Log();
   const t = await startTestApp({ LOG_LEVEL: level }, { logDestination: log });
   const base = t.url.replace('/graphql', '');
-  const send = (path: string, id: string, body?: object) =>
+  const send = async (path: string, id: string, body?: object) =>
     fetch(`${base}${path}`, {
       method: body ? 'POST' : 'GET',
-      headers: { 'content-type': 'application/json', 'x-request-id': id, 'user-agent': 'request-log-test' },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': id,
+        'user-agent': 'request-log-test',
+        authorization: `Bearer ${await defaultToken()}`,
+      },
       body: body && JSON.stringify(body),
     });
   return { log, t, send };

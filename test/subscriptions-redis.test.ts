@@ -6,8 +6,10 @@ import { createInterface } from 'node:readline';
 import type { Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import { follow as followOn, postMessages, range, reached, seqsOf, startChat } from '../src/testing/fixtures';
-import { createTestDatabase, type TestDatabase } from '../src/testing/harness';
-import { connect, type Feed } from '../src/testing/subscriber';
+import { createTestDatabase, dataOf, graphql, type TestDatabase } from '../src/testing/harness';
+import { connect, type Feed, subscribe } from '../src/testing/subscriber';
+import { token } from '../src/testing/tokens';
+import { MessageAddedDocument, RemoveMembersDocument, StartChatWithDocument } from './generated/graphql';
 
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) process.stderr.write('REDIS_URL is not set: skipped the multi-instance subscription tests (test/subscriptions-redis.test.ts)\n');
@@ -172,5 +174,20 @@ describeWithRedis('messageAdded across instances over Redis (separate processes,
     await expectAll([...feeds, joinedDuringOutage], 21);
     await post(b, chatId, 5);
     await expectAll([...feeds, joinedDuringOutage], 26);
+  });
+
+  it("a member removed through B: its messageAdded on A ends with NOT_FOUND within a second", async () => {
+    const alice = `Bearer ${await token('alice')}`;
+    const start = await graphql(b.url, StartChatWithDocument, { firstMessage: { text: 'hi' }, members: ['bob'] }, { authorization: alice });
+    const chatId = dataOf(start).startChat.id;
+    const client = connect(a.wsUrl, { token: await token('bob') });
+    clients.push(client);
+    const feed = subscribe(client, MessageAddedDocument, { chatId, afterSeq: 0 }, (data) => data.messageAdded);
+    await feed.until(reached(1));
+    const removedAt = Date.now();
+    dataOf(await graphql(b.url, RemoveMembersDocument, { chatId, userIds: ['bob'] }, { authorization: alice }));
+    const errors = (await feed.ended) as { extensions: { code: string } }[];
+    expect(errors.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    expect(Date.now() - removedAt).toBeLessThan(1000);
   });
 });

@@ -35,43 +35,68 @@ export function armorLimits(production: boolean) {
   return { plugins, validationRules };
 }
 
+/** Shapes of variables kept per document and operation: more (a client varying page sizes endlessly) are walked afresh. */
+const SHAPES_PER_DOCUMENT = 64;
+
 /**
  * Refuses, before execution, an operation that asks for too much work (e.g. a thousand aliased 500-message pages).
  * Variables that do not fit their types are left to graphql-js, which answers them as BAD_USER_INPUT; the
  * complexity estimate needs coerced values, and would otherwise fail first with an error a client cannot act on.
+ *
+ * The estimate walks the whole document, so it is kept per document (the parsed document Apollo and the websocket
+ * server reuse for the same query text), operation and shape of the coerced variables: the numbers (page sizes),
+ * booleans (@skip, @include), nulls and list lengths, with every string made empty. The estimators above read
+ * nothing else; one that reads a string's value must change `shapeOf`.
  */
-export function assertAffordable(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> = {}, operationName?: string) {
-  const operation = getOperationAST(query, operationName);
-  if (!operation) return;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 });
-  if (coerced.errors) return;
-  const complexity = getComplexity({
-    schema,
-    query,
-    variables: coerced.coerced,
-    operationName,
-    estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-  });
-  if (complexity > MAX_COMPLEXITY) {
-    throw new GraphQLError(`Query complexity limit of ${MAX_COMPLEXITY} exceeded, found ${complexity}.`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
-    });
-  }
+export function affordabilityCheck(schema: GraphQLSchema) {
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  return (query: DocumentNode, variables: Record<string, unknown> = {}, operationName?: string): void => {
+    const operation = getOperationAST(query, operationName);
+    if (!operation) return;
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 });
+    if (coerced.errors) return;
+    let known = costs.get(query);
+    if (!known) costs.set(query, (known = new Map()));
+    const key = `${operationName ?? ''}\n${shapeOf(coerced.coerced)}`;
+    let complexity = known.get(key);
+    if (complexity === undefined) {
+      complexity = getComplexity({
+        schema,
+        query,
+        variables: coerced.coerced,
+        operationName,
+        estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+      });
+      if (known.size >= SHAPES_PER_DOCUMENT) known.delete(known.keys().next().value!);
+      known.set(key, complexity);
+    }
+    if (complexity > MAX_COMPLEXITY) {
+      throw new GraphQLError(`Query complexity limit of ${MAX_COMPLEXITY} exceeded, found ${complexity}.`, {
+        extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+      });
+    }
+  };
 }
 
+/** The coerced variables with what the estimate reads (see affordabilityCheck): every string (and date) becomes "". */
+const shapeOf = (coerced: Record<string, unknown>) => JSON.stringify(coerced, (_key, value) => (typeof value === 'string' ? '' : value));
+
 /** The checks Apollo runs for HTTP once it knows the operation: no subscriptions (they need a socket), affordable. */
-export const operationChecksPlugin = (schema: GraphQLSchema): ApolloServerPlugin => ({
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ document, request, operation }) {
-        if (operation?.operation === 'subscription') {
-          throw new GraphQLError(
-            'Subscriptions are served over websockets (graphql-ws, protocol graphql-transport-ws) at this same URL, not over HTTP',
-            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
-          );
-        }
-        assertAffordable(schema, document, request.variables, request.operationName ?? undefined);
-      },
-    };
-  },
-});
+export function operationChecksPlugin(schema: GraphQLSchema): ApolloServerPlugin {
+  const assertAffordable = affordabilityCheck(schema);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request, operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError(
+              'Subscriptions are served over websockets (graphql-ws, protocol graphql-transport-ws) at this same URL, not over HTTP',
+              { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+            );
+          }
+          assertAffordable(document, request.variables, request.operationName ?? undefined);
+        },
+      };
+    },
+  };
+}

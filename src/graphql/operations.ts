@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { withCode } from './errors';
-import { armorLimits, assertAffordable, MAX_TOKENS } from './limits';
+import { affordabilityCheck, armorLimits, MAX_TOKENS } from './limits';
 
 /**
  * What Apollo checks before executing an HTTP request, for websocket operations: token count, validation
@@ -23,6 +23,7 @@ export function operationChecks(schema: GraphQLSchema, options: { production: bo
     ...armorLimits(options.production).validationRules,
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ]);
+  const assertAffordable = affordabilityCheck(schema);
   return (payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] => {
     const document = documents.get(payload.query);
     if (!('kind' in document)) return document;
@@ -32,7 +33,7 @@ export function operationChecks(schema: GraphQLSchema, options: { production: bo
     }
     const variableValues = payload.variables ?? {};
     try {
-      assertAffordable(schema, document, variableValues, payload.operationName ?? undefined);
+      assertAffordable(document, variableValues, payload.operationName ?? undefined);
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
     }

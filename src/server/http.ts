@@ -1,54 +1,80 @@
-import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
-import cors from 'cors';
-import express, { type ErrorRequestHandler } from 'express';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import fastifyCors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context, HttpCredentials } from '../graphql/context';
-import { logOperation, requestLogger } from './request-log';
+import { logOperation, logRequests } from './request-log';
 
-export const BODY_LIMIT = '100kb';
+export const BODY_LIMIT_BYTES = 100 * 1024;
 
-export function createHttpApp(options: {
+/** Answers on `httpServer` (the websocket server shares it, on the same port and path). */
+export async function createHttpApp(options: {
   config: Config;
   apollo: ApolloServer<Context>;
   logger: Logger;
+  httpServer: Server;
+  /** A GraphQL request's context, from what it says about its caller. */
   context: (credentials: HttpCredentials) => Promise<Context>;
   ready: () => Promise<boolean>;
   /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
   draining: () => boolean;
-}): express.Express {
-  const { config, apollo, logger, context, ready, draining } = options;
-  const logging = logger.isLevelEnabled('info');
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag'); // a hash of every answer, for caching that POST /graphql never gets
-  app.use(requestLogging(logger));
-  app.use((_req, res, next) => {
-    if (!draining()) return next();
-    res.set('connection', 'close').status(503).json({ errors: [{ message: 'Server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+}): Promise<FastifyInstance> {
+  const { config, apollo, logger, httpServer, context, ready, draining } = options;
+  const app = Fastify({
+    serverFactory: (handler) => httpServer.on('request', handler),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    // As express routed: /graphql/ and /GraphQL are /graphql.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
   });
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
   });
-  app.get('/readyz', async (_req, res) => {
+  if (logger.isLevelEnabled('info')) logRequests(app, logger);
+  // While draining: 503 and connection: close, so clients retry elsewhere; liveness (/healthz) still answers.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!draining() || request.url === '/healthz') return done();
+    reply
+      .header('connection', 'close')
+      .header('retry-after', '1')
+      .code(503)
+      .send({ errors: [{ message: 'Server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
+  // Any other content type reaches Apollo unparsed, which refuses it (CSRF prevention, or a missing body) as before.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  app.setErrorHandler(jsonErrors(logger));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ errors: [{ message: `No ${request.method} ${request.url.split('?')[0]} here`, extensions: { code: 'NOT_FOUND' } }] });
+  });
+  await app.register(fastifyCors, {
+    origin: config.corsOrigins === true ? true : [...config.corsOrigins],
+    // What the `cors` package did for express: these methods, and an answer to every OPTIONS.
+    methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
+    strictPreflight: false,
+  });
+  const probe = { config: { cors: false } };
+  app.get('/healthz', probe, async () => ({ status: 'ok' }));
+  app.get('/readyz', probe, async (_request, reply) => {
     const ok = await ready();
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unavailable' });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unavailable' });
   });
-  app.use(
-    '/graphql',
-    cors({ origin: config.corsOrigins === true ? true : [...config.corsOrigins] }),
-    express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const request = await context({ authorization: req.headers.authorization, query: (req.method === 'GET' ? req.query : req.body)?.query });
-        return logging ? logOperation(request, res) : request;
-      },
-    }),
-  );
-  app.use(jsonErrors);
+  const credentials = (request: FastifyRequest): HttpCredentials => ({
+    authorization: request.headers.authorization,
+    query: ((request.method === 'GET' ? request.query : request.body) as { query?: unknown } | undefined)?.query,
+  });
+  const graphql = fastifyApolloHandler<Context>(apollo, {
+    context: logger.isLevelEnabled('info')
+      ? async (request) => logOperation(await context(credentials(request)), request)
+      : (request) => context(credentials(request)),
+  });
+  // Every method: Apollo answers the ones it does not serve with 405, as it did behind express.
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/graphql', handler: graphql });
+  await app.ready();
   return app;
 }
 
@@ -56,35 +82,30 @@ export function createHttpApp(options: {
  * Every response carries an `x-request-id`: the client's when it is a plain token of up to 128 characters, else a new
  * one (a client's id is echoed and logged: an 8 KB or odd one would bloat or break both).
  */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
+function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
-  res.setHeader('x-request-id', id);
-  return id;
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-/**
- * One log line per request at level info (request-log.ts). Below info there is no line to write, so only the request
- * id is set: pino-http would still serialise every request into a child logger and time its response, a few
- * percent of a small request's CPU (see bench/README.md).
- */
-function requestLogging(logger: Logger): express.RequestHandler {
-  if (logger.isLevelEnabled('info')) return requestLogger(logger, requestId);
-  return (req, res, next) => {
-    req.id = requestId(req, res);
-    req.log = logger;
-    next();
-  };
-}
-
-/** Body-parser and other non-GraphQL failures, answered as GraphQL-shaped JSON instead of an HTML page. */
-const jsonErrors: ErrorRequestHandler = (error, req, res, _next) => {
-  const status: number = error.status ?? error.statusCode ?? 500;
-  const known: Record<string, [string, string]> = {
-    'entity.parse.failed': ['BAD_REQUEST', 'Request body is not valid JSON'],
-    'entity.too.large': ['PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${BODY_LIMIT}`],
-  };
-  const [code, message] = known[error.type] ?? (status < 500 ? ['BAD_REQUEST', String(error.message)] : ['INTERNAL_SERVER_ERROR', 'Internal server error']);
-  if (status >= 500) req.log.error({ err: error, reqId: req.id }, 'request failed');
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+/** Failures before Apollo, by fastify's (or node's) error code: [status, GraphQL code, message]. */
+const KNOWN_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'BAD_REQUEST', 'Request body is not valid JSON'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${BODY_LIMIT_BYTES / 1024}kb`],
+  // The integration builds the request's URL from its Host header.
+  ERR_INVALID_URL: [400, 'BAD_REQUEST', 'Request URL or Host header is not valid'],
 };
+/** Fastify closes the connection on any body error; these bodies were read whole, so the socket may serve more. */
+const BODY_READ = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
+/** Body-parser and other non-GraphQL failures, answered as GraphQL-shaped JSON. */
+function jsonErrors(logger: Logger) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const fallback = error.statusCode ?? 500;
+    const [status, code, message] =
+      KNOWN_ERRORS[error.code] ??
+      (fallback < 500 ? [fallback, 'BAD_REQUEST', error.message] : [fallback, 'INTERNAL_SERVER_ERROR', 'Internal server error']);
+    if (status >= 500) logger.error({ err: error, reqId: request.id }, 'request failed');
+    if (BODY_READ.has(error.code)) reply.removeHeader('connection');
+    return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
+  };
+}

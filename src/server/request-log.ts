@@ -1,8 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Request, RequestHandler, Response } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { Context } from '../graphql/context';
 
 /** What the request's log line says about its GraphQL operation. */
@@ -15,11 +13,13 @@ interface OperationLog {
 /** A context's log entry. A property, not a WeakMap key: Apollo hands the plugins a shallow copy of the context. */
 const ENTRY = Symbol('operation log entry');
 type LoggedContext = Context & { [ENTRY]?: OperationLog };
+/** The entry of a request, for its log line. */
+const operations = new WeakMap<FastifyRequest, OperationLog>();
 
 /** Gives a request's context a log entry that operationLogPlugin fills in and the request's log line shows. */
-export function logOperation(context: Context, res: Response): Context {
+export function logOperation(context: Context, request: FastifyRequest): Context {
   const entry: OperationLog = {};
-  res.locals.graphql = entry;
+  operations.set(request, entry);
   return Object.assign(context, { [ENTRY]: entry });
 }
 
@@ -42,48 +42,37 @@ export const operationLogPlugin: ApolloServerPlugin<Context> = {
 };
 
 const PROBES = new Set(['/healthz', '/readyz']);
-/** The URL as requested: express strips a mount path (/graphql) from req.url while the request is inside it. */
-const urlOf = (req: IncomingMessage) => (req as Request).originalUrl ?? req.url ?? '';
-const pathOf = (req: IncomingMessage) => urlOf(req).split('?')[0];
-const operationOf = (res: ServerResponse): OperationLog | undefined => (res as Response).locals?.graphql;
 
 /**
- * One flat line per request: request id, method, url, status, duration (ms), and for GraphQL the operation and the
- * error codes. No headers. Health probes at debug, 5xx at error (the error itself is logged where it is handled),
- * the rest at info. `npx pino-pretty --singleLine` shows it on one line.
+ * One flat line per request, when its response closes (answered or not): request id, method, url, status, duration
+ * (ms), and for GraphQL the operation and the error codes. No headers. Health probes at debug, 503 (draining, database
+ * away) at warn, other 5xx at error (the error itself is logged where it is handled), the rest at info. `npx pino-pretty --singleLine` shows it on one line.
  */
-export function requestLogger(logger: Logger, genReqId: (req: IncomingMessage, res: ServerResponse) => string): RequestHandler {
-  const fields = (req: IncomingMessage, res: ServerResponse, { responseTime }: { responseTime: number }) => {
-    const operation = operationOf(res);
-    return {
-      method: req.method,
-      url: urlOf(req),
-      status: res.statusCode,
-      responseTime,
+export function logRequests(app: FastifyInstance, logger: Logger): void {
+  const write = (request: FastifyRequest, reply: FastifyReply) => {
+    const operation = operations.get(request);
+    const status = reply.raw.statusCode;
+    const level = PROBES.has(request.url.split('?')[0]) ? 'debug' : status === 503 ? 'warn' : status >= 500 ? 'error' : 'info';
+    const fields = {
+      reqId: request.id,
+      method: request.method,
+      url: request.url,
+      status,
+      responseTime: Math.round(reply.elapsedTime),
       operation: operation?.operationName,
       operationType: operation?.operationType,
       errorCodes: operation?.errorCodes,
     };
+    logger[level](fields, summary(fields));
   };
-  return pinoHttp({
-    logger,
-    genReqId,
-    quietReqLogger: true, // the request's logger carries only its reqId
-    quietResLogger: true,
-    customLogLevel: (req, res, error) => {
-      if (PROBES.has(pathOf(req))) return 'debug';
-      return error || res.statusCode >= 500 ? 'error' : 'info';
-    },
-    customSuccessMessage: (req, res) => summary(req, res),
-    customErrorMessage: (req, res) => summary(req, res),
-    customSuccessObject: fields,
-    customErrorObject: (req, res, _error, values) => fields(req, res, values),
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.raw.once('close', () => write(request, reply));
+    done();
   });
 }
 
 /** "POST /graphql 200 mutation Post BAD_USER_INPUT": what a reader sees first. */
-function summary(req: IncomingMessage, res: ServerResponse): string {
-  const operation = operationOf(res);
-  const parts = [req.method, urlOf(req), res.statusCode, operation?.operationType, operation?.operationName, ...(operation?.errorCodes ?? [])];
+function summary(line: { method: string; url: string; status: number; operationType?: string; operation?: string; errorCodes?: string[] }): string {
+  const parts = [line.method, line.url, line.status, line.operationType, line.operation, ...(line.errorCodes ?? [])];
   return parts.filter((part) => part !== undefined).join(' ');
 }

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { defaultToken } from './tokens';
 
 export interface Frame {
   type: string;
@@ -23,7 +24,7 @@ export interface RawSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
-/** Opens a socket, sends `connection_init` and resolves once it is acknowledged. */
+/** Opens a socket, sends `connection_init` (with a service token) and resolves once it is acknowledged. */
 export async function openRawSocket(wsUrl: string, headers: Record<string, string> = {}): Promise<RawSocket> {
   const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers });
   const frames: Frame[] = [];
@@ -59,7 +60,7 @@ export async function openRawSocket(wsUrl: string, headers: Record<string, strin
     socket.once('error', reject);
   });
   const send = (frame: Frame) => socket.send(JSON.stringify(frame));
-  send({ type: 'connection_init' });
+  send({ type: 'connection_init', payload: { authorization: `Bearer ${await defaultToken()}` } });
   await until((received) => received.some((frame) => frame.type === 'connection_ack'));
   let pings = 0;
   return {
