@@ -91,6 +91,10 @@ describe('a database that is away or stuck', () => {
     } finally {
       await admin.query(`alter database "${name}" allow_connections true`);
     }
-    expect(dataOf(await t.request(ChatDocument, { id: chatId })).chat?.id).toBe(chatId);
+    // Back: a client that retries gets through. The pool may still hand one retry a connection whose termination it
+    // has not heard of yet (seen on Node 24), answered SERVICE_UNAVAILABLE like the rest; a few retries are enough.
+    let recovered = await t.request(ChatDocument, { id: chatId });
+    for (let retry = 1; retry <= 5 && recovered.status === 503; retry++) recovered = await t.request(ChatDocument, { id: chatId });
+    expect(dataOf(recovered).chat?.id).toBe(chatId);
   });
 });
