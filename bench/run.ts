@@ -77,7 +77,7 @@ function settingsFromArgs(): Settings {
       profile: { type: 'boolean', default: false },
     },
   });
-  const all: Workload[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9'];
+  const all: Workload[] = ['W1', 'W2', 'W2k', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9'];
   const workloads = values.only ? (values.only.split(',') as Workload[]) : all;
   const unknown = workloads.filter((w) => !all.includes(w));
   if (unknown.length) throw new Error(`unknown workloads: ${unknown.join(', ')}`);

@@ -63,7 +63,7 @@ export class Tokens {
   }
 }
 
-export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W8';
+export type WorkloadName = 'W1' | 'W2' | 'W2k' | 'W3' | 'W4' | 'W5' | 'W6' | 'W8';
 
 export interface GraphQLBody {
   operationName: string;
@@ -181,15 +181,18 @@ function checked(shape: Shape, facts: (data: any) => string | null) {
   return (data: unknown) => mismatch(data, shape) ?? facts(data);
 }
 
-/** A user's post: without `sender`, which the token decides. */
-function post(chat: string, user: string): Exchange {
+/** A user's post: without `sender`, which the token decides; keyed, as a retrying mobile client posts, when asked. */
+function post(chat: string, user: string, keyed = false): Exchange {
   const text = `bench ${randomUUID()}`;
-  const input = { chatId: chat, text };
+  const clientMessageId = keyed ? randomUUID() : null;
+  const input = { chatId: chat, text, ...(keyed && { clientMessageId }) };
   return {
     user,
     body: { operationName: 'PostMessage', query: OPERATIONS.PostMessage, variables: { input } },
     check: checked({ postMessage: MESSAGE_SHAPE }, ({ postMessage: m }) =>
-      m.chatId === chat && m.text === text && m.sender === user && m.seq > DATA.messagesPerChat ? null : `postMessage answered ${JSON.stringify(m)}`,
+      m.chatId === chat && m.text === text && m.sender === user && m.clientMessageId === clientMessageId && m.seq > DATA.messagesPerChat
+        ? null
+        : `postMessage answered ${JSON.stringify(m)}`,
     ),
   };
 }
@@ -205,6 +208,12 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
     },
   },
   W2: { name: 'W2', title: 'postMessage, one hot chat', users: membersOf(0), next: () => post(HOT_CHAT, pick(membersOf(0))) },
+  W2k: {
+    name: 'W2k',
+    title: 'postMessage with clientMessageId, hot chat',
+    users: membersOf(0),
+    next: () => post(HOT_CHAT, pick(membersOf(0)), true),
+  },
   W3: {
     name: 'W3',
     title: 'last 50 of the 10k chat',
