@@ -15,13 +15,20 @@ export interface ActivityCursor {
 // Written-out SQL throughout: these are hot reads (one statement per request, see bench/README.md), and the
 // membership check is folded into them as a join, which v6's QueryBuilder would build per call at a measurable cost.
 
+// The ids are joined as rows, each to its chat by primary key (a LATERAL lookup the planner cannot turn into a scan
+// of the chat table, whatever its statistics say; test/plans.test.ts).
+
 /** Chats with the user's read marker; the join is the membership check (a user sees only its chats). */
-const VISIBLE_TO_USER = `
+export const VISIBLE_TO_USER = `
   select "chat".*, "member"."last_read_seq" as "viewerLastReadSeq"
-  from "chat" join "member" on "member"."chat_id" = "chat"."id" and "member"."user_id" = ?
-  where "chat"."id" = any(?::uuid[])`;
+  from unnest(?::uuid[]) as "wanted"("id")
+  cross join lateral (select * from "chat" where "chat"."id" = "wanted"."id" limit 1) as "chat"
+  join "member" on "member"."chat_id" = "chat"."id" and "member"."user_id" = ?`;
 /** A service sees every chat and has no read marker. */
-const VISIBLE_TO_SERVICE = `select "chat".*, 0 as "viewerLastReadSeq" from "chat" where "chat"."id" = any(?::uuid[])`;
+export const VISIBLE_TO_SERVICE = `
+  select "chat".*, 0 as "viewerLastReadSeq"
+  from unnest(?::uuid[]) as "wanted"("id")
+  cross join lateral (select * from "chat" where "chat"."id" = "wanted"."id" limit 1) as "chat"`;
 
 /** The user's chats by activity, newest first (after a cursor when `AFTER` is put in); member_user_id_index finds them. */
 const BY_ACTIVITY = (after: string) => `
@@ -50,7 +57,7 @@ export class ChatRepository {
   async findVisible(ids: readonly string[], viewer: Viewer): Promise<Chat[]> {
     const rows = viewer.service
       ? await this.em.execute(VISIBLE_TO_SERVICE, [pgArray(ids)])
-      : await this.em.execute(VISIBLE_TO_USER, [viewer.userId, pgArray(ids)]);
+      : await this.em.execute(VISIBLE_TO_USER, [pgArray(ids), viewer.userId]);
     return toRows(this.em, Chat, rows);
   }
 

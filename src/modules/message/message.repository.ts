@@ -37,7 +37,7 @@ const INSERT_NEXT = `
  * One LATERAL read per range, tagged with the range's position: ranges of one chat may overlap (a page and
  * `lastMessage`), and each must get exactly its own messages. Each range is an index scan on (chat_id, seq).
  */
-const RANGES = `
+export const RANGES = `
   select "range"."i", "message".*
   from unnest(?::uuid[], ?::int[], ?::int[]) with ordinality as "range"("chat_id", "start", "end", "i")
   cross join lateral (
