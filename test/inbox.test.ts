@@ -6,6 +6,7 @@ import {
   SayDocument,
   StartChatWithDocument,
 } from './generated/graphql';
+import { inboxLive } from '../src/testing/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 import { connect, type Feed, subscribe } from '../src/testing/subscriber';
 import type { Client } from 'graphql-ws';
@@ -18,15 +19,7 @@ beforeAll(async () => {
   t = await startTestApp();
   client = connect(t.wsUrl, { token: await t.token('alice') });
   inbox = subscribe(client, InboxUpdatedDocument, {}, (data) => data.inboxUpdated);
-  // graphql-ws does not say when a subscription is live: it is once a change reaches it. Start chats until the JOINED
-  // of one arrives (one started before the subscription was in place is never announced to it).
-  for (let attempt = 1; ; attempt++) {
-    const { id } = dataOf(await t.as('alice').request(StartChatWithDocument, { firstMessage: { text: 'warm-up' } })).startChat;
-    const joined = inbox.until((u) => u.chatId === id && u.reason === 'JOINED');
-    const late = new Promise((resolve) => setTimeout(resolve, 1000, 'late'));
-    if ((await Promise.race([joined, late])) !== 'late') break;
-    if (attempt === 30) throw new Error('the inbox subscription never went live');
-  }
+  await inboxLive(t, 'alice', inbox);
 });
 afterAll(async () => {
   await client.dispose();

@@ -1,6 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { InboxUpdatedDocument, type InboxUpdatedSubscription, StartChatWithDocument } from './generated/graphql';
 import { INBOX_FAN_OUT } from '../src/modules/member/member.repository';
+import { inboxLive } from '../src/testing/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 import { connect, type Feed, subscribe } from '../src/testing/subscriber';
 
@@ -13,9 +14,7 @@ beforeAll(async () => {
   t = await startTestApp({}, { onQuery: (sql) => statements.push(sql) });
   client = connect(t.wsUrl, { token: await t.token('bob') });
   inbox = subscribe(client, InboxUpdatedDocument, {}, (data) => data.inboxUpdated);
-  // The subscription is live once a change reaches it: start a chat and wait for its JOINED.
-  const { id } = dataOf(await t.as('bob').request(StartChatWithDocument, { firstMessage: { text: 'warm-up' } })).startChat;
-  await inbox.until((u) => u.chatId === id && u.reason === 'JOINED');
+  await inboxLive(t, 'bob', inbox);
 });
 afterAll(async () => {
   await client.dispose();

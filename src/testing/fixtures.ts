@@ -5,9 +5,10 @@ import {
   PostMessageDocument,
   type PostMessageMutation,
   StartChatDocument,
+  StartChatWithDocument,
   type StartChatMutation,
 } from '../../test/generated/graphql';
-import { dataOf, graphql } from './harness';
+import { dataOf, graphql, type TestApp } from './harness';
 import { type Feed, subscribe } from './subscriber';
 
 /** Helpers the test files share. Each takes the server's GraphQL URL through `{ url }` (a TestApp or a process). */
@@ -47,4 +48,18 @@ export async function postMessages(on: Server, chatId: string, count: number, co
 /** Subscribes to `messageAdded` and records each message's id, chatId, seq and text. */
 export function follow(client: Client, chatId: string, afterSeq?: number): Feed<{ id: string; chatId: string; seq: number; text: string }> {
   return subscribe(client, MessageAddedDocument, { chatId, afterSeq }, (data) => data.messageAdded);
+}
+
+/**
+ * Resolves once `userId`'s inbox subscription is live. graphql-ws does not say when a subscription is in place, and a
+ * change published before that is never delivered to it: start chats as the user until the JOINED of one arrives.
+ */
+export async function inboxLive(t: TestApp, userId: string, inbox: Feed<{ chatId: string; reason: string }>): Promise<void> {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    const { id } = dataOf(await t.as(userId).request(StartChatWithDocument, { firstMessage: { text: 'warm-up' } })).startChat;
+    const joined = inbox.until((u) => u.chatId === id && u.reason === 'JOINED');
+    const late = new Promise((resolve) => setTimeout(resolve, 1000, 'late'));
+    if ((await Promise.race([joined, late])) !== 'late') return;
+  }
+  throw new Error(`the inbox subscription of ${userId} never went live`);
 }
