@@ -7,18 +7,13 @@ import { validUserIds } from '../member/member.rules';
 import type { Message } from '../message/message.entity';
 import { type NewMessage, validateMessage } from '../message/message.rules';
 import type { MessageService } from '../message/message.service';
+import { type Page, pageOf } from '../page';
 import type { Scope } from '../scope';
 import type { Chat } from './chat.entity';
 import { decodeActivityCursor, encodeActivityCursor } from './chat.rules';
 
 export const MAX_CHATS_PER_QUERY = 100;
 export const INBOX_PAGE = { default: 20, max: 100 } as const;
-
-export interface ChatPage {
-  edges: { cursor: string; node: Chat }[];
-  nodes: Chat[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}
 
 export class ChatService {
   constructor(
@@ -70,24 +65,13 @@ export class ChatService {
   }
 
   /** The caller's chats, most recent activity first (ties by id); a service is a member of none. */
-  async myChats(scope: Scope, first?: number | null, after?: string | null): Promise<ChatPage> {
+  async myChats(scope: Scope, first?: number | null, after?: string | null): Promise<Page<Chat>> {
     const size = first ?? INBOX_PAGE.default;
     if (!Number.isInteger(size) || size < 1 || size > INBOX_PAGE.max) {
       throw badInput(`first must be between 1 and ${INBOX_PAGE.max}, got ${size}`);
     }
     const cursor = after != null ? decodeActivityCursor(after, 'after') : undefined;
     const found = scope.viewer.service ? [] : await scope.repositories.chats.findByActivity(scope.viewer.userId, size + 1, cursor);
-    const nodes = found.slice(0, size);
-    const edges = nodes.map((node) => ({ cursor: encodeActivityCursor(node), node }));
-    return {
-      edges,
-      nodes,
-      pageInfo: {
-        hasNextPage: found.length > size,
-        hasPreviousPage: cursor !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return pageOf(found.slice(0, size), encodeActivityCursor, { hasNextPage: found.length > size, hasPreviousPage: cursor !== undefined });
   }
 }

@@ -1,5 +1,5 @@
-import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
-import { PageInfo } from '../message/message.types';
+import { ArgsType, Field, Int } from 'type-graphql';
+import { connectionOf } from '../connection.types';
 import { Chat } from './chat.entity';
 
 @ArgsType()
@@ -11,23 +11,5 @@ export class InboxPageArgs {
   after?: string | null;
 }
 
-@ObjectType({ simpleResolvers: true })
-export class ChatEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => Chat)
-  node!: Chat;
-}
-
-@ObjectType({ description: 'Chats by most recent activity first.', simpleResolvers: true })
-export class ChatConnection {
-  @Field(() => [ChatEdge])
-  edges!: ChatEdge[];
-
-  @Field(() => [Chat])
-  nodes!: Chat[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-}
+export const ChatConnection = connectionOf(Chat, 'Chats by most recent activity first.');
+export type ChatConnection = InstanceType<typeof ChatConnection>;

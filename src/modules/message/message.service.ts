@@ -4,18 +4,13 @@ import { DomainError, notFound, uuidOf } from '../../errors';
 import type { AppPubSub } from '../../pubsub/pubsub';
 import type { Chat } from '../chat/chat.entity';
 import type { InboxService } from '../member/inbox.service';
+import { type Page, pageOf } from '../page';
 import type { Scope } from '../scope';
 import type { Message } from './message.entity';
 import { encodeCursor, type NewMessage, type PageRequest, seqWindow, validateMessage } from './message.rules';
 
 export interface PostMessage extends NewMessage {
   chatId: string;
-}
-
-export interface MessagePage {
-  edges: { cursor: string; node: Message }[];
-  nodes: Message[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
 type Posted = { message: Message; created: boolean };
@@ -81,20 +76,13 @@ export class MessageService {
     else this.inbox.notifyMembers(scope.repositories, message.chatId, 'MESSAGE');
   }
 
-  async page(scope: Scope, chat: Chat, request: PageRequest): Promise<MessagePage> {
+  async page(scope: Scope, chat: Chat, request: PageRequest): Promise<Page<Message>> {
     const { start, end } = seqWindow(chat.messageCount, request);
     const nodes = start > end ? [] : await scope.loaders.messageRange.load({ chatId: chat.id, start, end });
-    const edges = nodes.map((node) => ({ cursor: encodeCursor(node.seq), node }));
-    return {
-      edges,
-      nodes,
-      pageInfo: {
-        hasPreviousPage: Math.min(start - 1, chat.messageCount) >= 1,
-        hasNextPage: end < chat.messageCount,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return pageOf(nodes, (node) => encodeCursor(node.seq), {
+      hasPreviousPage: Math.min(start - 1, chat.messageCount) >= 1,
+      hasNextPage: end < chat.messageCount,
+    });
   }
 
   async last(scope: Scope, chat: Chat): Promise<Message | null> {

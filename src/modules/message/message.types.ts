@@ -1,4 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { connectionOf } from '../connection.types';
 import { Message } from './message.entity';
 
 @InputType({ description: 'A message to post; limits: sender 1-100 chars, text 1-4000 chars, clientMessageId up to 64.' })
@@ -49,38 +50,5 @@ export class MessageAddedArgs {
   afterSeq?: number | null;
 }
 
-@ObjectType({ simpleResolvers: true })
-export class PageInfo {
-  @Field()
-  hasNextPage!: boolean;
-
-  @Field()
-  hasPreviousPage!: boolean;
-
-  @Field(() => String, { nullable: true })
-  startCursor!: string | null;
-
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-}
-
-@ObjectType({ simpleResolvers: true })
-export class MessageEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => Message)
-  node!: Message;
-}
-
-@ObjectType({ description: 'Messages in seq order (oldest first) on every page.', simpleResolvers: true })
-export class MessageConnection {
-  @Field(() => [MessageEdge])
-  edges!: MessageEdge[];
-
-  @Field(() => [Message])
-  nodes!: Message[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-}
+export const MessageConnection = connectionOf(Message, 'Messages in seq order (oldest first) on every page.');
+export type MessageConnection = InstanceType<typeof MessageConnection>;
