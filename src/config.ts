@@ -16,6 +16,7 @@ const envSchema = z
     CORS_ORIGINS: z.string().optional(),
     GRAPHQL_INTROSPECTION: flag.optional(),
     GRAPHQL_LANDING_PAGE: flag.optional(),
+    WEB_CHAT: flag.optional(),
     AUTH_JWT_SECRET: z
       .string()
       .refine((secret) => Buffer.byteLength(secret) >= 32, 'must be at least 32 bytes')
@@ -54,6 +55,8 @@ export interface Config {
   readonly corsOrigins: true | readonly string[];
   readonly introspection: boolean;
   readonly landingPage: boolean;
+  /** The chat page on `GET /` (server/web.ts). */
+  readonly webChat: boolean;
   /** How bearer tokens are verified; without a key, development makes a secret of its own (auth/development.ts). */
   readonly auth: AuthConfig;
   readonly logLevel: string;
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins ?? (production ? [] : true),
     introspection: e.GRAPHQL_INTROSPECTION ?? !production,
     landingPage: e.GRAPHQL_LANDING_PAGE ?? !production,
+    webChat: e.WEB_CHAT ?? !production,
     auth: Object.freeze({ jwtSecret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -40,6 +40,7 @@ async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDat
     const app = await createApp({ ...config, auth, databaseUrl: config.databaseUrl ?? embedded!.url });
     const url = await app.listen();
     app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+    if (config.webChat) app.logger.info(`Chat page at ${new URL('/', url)}`);
     if (auth.generated) await logDevelopmentTokens(app.logger, auth);
     return { app, embedded };
   } catch (error) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { postMessages, range, startChat } from '../src/testing/fixtures';
+import { followMessages } from '../web/live-messages';
 import { startTestApp, type TestApp } from '../src/testing/harness';
 
 // The README's reconnect recipes, run with the real graphql-ws client against a server that restarts. The code
@@ -107,11 +108,34 @@ function resubscribeYourself(url: string, chatId: string, { render, showError }:
   return client;
 }
 
+/** The chat page's module (web/live-messages.ts) over a client that retries, as the README shows it. */
+function liveMessages(url: string, chatId: string, { render, showError }: Screen, freshToken: () => Promise<string>): Client {
+  // README: recipe C
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: async () => ({ authorization: `Bearer ${await freshToken()}` }),
+    shouldRetry: () => true,
+  });
+  const stop = followMessages(client, { chatId, afterSeq: 0, onMessage: render, onError: showError }); // stop() when done
+  // README: end
+  return client;
+}
+
+/** The same module over a client that does not retry: the module subscribes again itself. */
+function liveMessagesWithoutRetries(url: string, chatId: string, { render, showError }: Screen, freshToken: () => Promise<string>): Client {
+  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: async () => ({ authorization: `Bearer ${await freshToken()}` }), retryAttempts: 0 });
+  followMessages(client, { chatId, afterSeq: 0, onMessage: render, onError: showError, retryDelayMs: 200 });
+  return client;
+}
+
 // The messages the server sends: 5 before the restart, then A's retry replays all 12 from afterSeq 0 (the recipe
-// drops the first 5 again), while B resumes after seq 5.
+// drops the first 5 again), while B and the module resume after seq 5.
 const recipes: [string, typeof keepRetries, number][] = [
   ["A (the client's retries, drop seq <= last)", keepRetries, 5 + 12],
   ['B (retries off, resubscribe from the newest seq)', resubscribeYourself, 12],
+  ["C (web/live-messages.ts, the client's retries resume from the newest seq)", liveMessages, 12],
+  ['C without the client\'s retries (web/live-messages.ts subscribes again from the newest seq)', liveMessagesWithoutRetries, 12],
 ];
 
 describe.each(recipes)('reconnect recipe %s', (_name, recipe, sent) => {
@@ -157,11 +181,11 @@ describe.each(recipes)('reconnect recipe %s', (_name, recipe, sent) => {
   });
 });
 
-it('the README shows recipes A and B exactly as they are tested here', async () => {
+it('the README shows recipes A, B and C exactly as they are tested here', async () => {
   const unindented = (text: string) => text.split('\n').map((line) => line.trim()).join('\n');
   const readme = unindented(await readFile(join(__dirname, '..', 'README.md'), 'utf8'));
   const source = await readFile(__filename, 'utf8');
   const blocks = [...source.matchAll(/\/\/ README: recipe \w\n([\s\S]*?)\n\s*\/\/ README: end/g)].map((match) => unindented(match[1]));
-  expect(blocks).toHaveLength(2);
+  expect(blocks).toHaveLength(3);
   for (const block of blocks) expect(readme).toContain(block);
 });

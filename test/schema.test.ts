@@ -18,7 +18,7 @@ import { emitSchema } from '../src/graphql/emit-schema';
 const root = join(__dirname, '..');
 const read = (path: string) => readFile(join(root, path), 'utf8');
 
-const GENERATED = 'test/generated/graphql.ts';
+const GENERATED = ['test/generated/graphql.ts', 'web/generated/graphql.ts'];
 
 it('the committed schema.graphql is what the code emits (run `npm run schema:emit`)', async () => {
   const path = join(await mkdtemp(join(tmpdir(), 'parley-schema-')), 'schema.graphql');
@@ -26,12 +26,13 @@ it('the committed schema.graphql is what the code emits (run `npm run schema:emi
   expect(await read('schema.graphql')).toBe(await readFile(path, 'utf8'));
 });
 
-it(`the committed ${GENERATED} is what codegen makes from schema.graphql (run \`npm run codegen\`)`, async () => {
+it(`the committed ${GENERATED.join(' and ')} are what codegen makes from schema.graphql (run \`npm run codegen\`)`, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parley-codegen-'));
-  const config = (await read('codegen.yml')).replace(`${GENERATED}:`, `${join(dir, 'graphql.ts')}:`);
+  const fresh = (path: string) => join(dir, path.replaceAll('/', '-'));
+  const config = GENERATED.reduce((text, path) => text.replace(`${path}:`, `${fresh(path)}:`), await read('codegen.yml'));
   await writeFile(join(dir, 'codegen.yml'), config);
   await promisify(execFile)(join(root, 'node_modules/.bin/graphql-codegen'), ['--config', join(dir, 'codegen.yml')], { cwd: root });
-  expect(await read(GENERATED)).toBe(await readFile(join(dir, 'graphql.ts'), 'utf8'));
+  for (const path of GENERATED) expect(await read(path)).toBe(await readFile(fresh(path), 'utf8'));
 });
 
 describe('the emitted schema satisfies the API contract (test/contract/schema.graphql)', () => {

@@ -18,7 +18,7 @@ export interface Identity {
 
 const SECRET_ALGORITHMS = ['HS256'];
 const KEY_SET_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'];
-const MAX_USER_ID_LENGTH = 100;
+export const MAX_USER_ID_LENGTH = 100;
 /** Verified tokens kept; an entry never outlives its token's exp. */
 const TOKEN_CACHE_SIZE = 10_000;
 

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context, HttpCredentials } from '../graphql/context';
 import { logOperation, logRequests } from './request-log';
+import { registerChatPage } from './web';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -63,6 +64,9 @@ export async function createHttpApp(options: {
     const ok = await ready();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unavailable' });
   });
+  if (config.webChat) {
+    await registerChatPage(app, { logger, devAuth: !config.production && config.auth.jwtSecret ? config.auth : undefined });
+  }
   const credentials = (request: FastifyRequest): HttpCredentials => ({
     authorization: request.headers.authorization,
     query: ((request.method === 'GET' ? request.query : request.body) as { query?: unknown } | undefined)?.query,

@@ -51,8 +51,8 @@ export function createWebSocketServer(options: {
     maxPayload: WS_MAX_PAYLOAD,
     handleProtocols,
     // CORS for the upgrade: a page on another origin must not drive the API with the user's connection.
-    verifyClient: ({ origin }: { origin?: string }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
-      if (originAllowed(config.corsOrigins, origin)) return done(true);
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
+      if (originAllowed(config.corsOrigins, origin) || (config.webChat && sameOrigin(origin, req))) return done(true);
       logger.debug({ origin }, 'websocket refused: origin not in CORS_ORIGINS');
       done(false, 403, 'Forbidden');
     },
@@ -173,4 +173,9 @@ const tooManyOperations = new GraphQLError(
  */
 function originAllowed(allowed: Config['corsOrigins'], origin: string | undefined): boolean {
   return allowed === true || origin === undefined || allowed.includes(origin);
+}
+
+/** The chat page's own socket: its origin is the host it was served from (only when that page is served). */
+function sameOrigin(origin: string | undefined, req: IncomingMessage): boolean {
+  return origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.headers.host;
 }
