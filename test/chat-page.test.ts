@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
 import { dataOf, graphql, startTestApp, type TestApp } from '../src/testing/harness';
+import { upgradeStatus } from '../src/testing/raw-socket';
 
 // The chat page and its development sign-in over plain HTTP; test/chat-page.browser.test.ts uses the page itself.
 
@@ -9,23 +8,6 @@ const origin = (t: TestApp) => new URL(t.url).origin;
 const get = (t: TestApp, path: string) => fetch(`${origin(t)}${path}`);
 const devToken = (t: TestApp, body: string) =>
   fetch(`${origin(t)}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-
-/** The HTTP status of a websocket upgrade: 101 once the handshake completed, else the refusal's. */
-function upgradeStatus(t: TestApp, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws', { headers });
-    socket.once('unexpected-response', (_req, res: IncomingMessage) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', reject);
-  });
-}
 
 describe('in development', () => {
   let t: TestApp;
@@ -84,7 +66,7 @@ describe('in production', () => {
     expect((await get(t, '/')).status).toBe(404);
     expect((await get(t, '/app.js')).status).toBe(404);
     expect((await devToken(t, '{"userId":"alice"}')).status).toBe(404);
-    expect(await upgradeStatus(t, { origin: origin(t) })).toBe(403); // no page of its own: CORS_ORIGINS decides alone
+    expect(await upgradeStatus(t.wsUrl, { origin: origin(t) })).toBe(403); // no page of its own: CORS_ORIGINS decides alone
   });
 
   it('serves the page with WEB_CHAT=true, sign-in by token only, and accepts its own socket', async () => {
@@ -93,7 +75,7 @@ describe('in production', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<body>');
     expect((await devToken(t, '{"userId":"alice"}')).status).toBe(404);
-    expect(await upgradeStatus(t, { origin: origin(t) })).toBe(101);
-    expect(await upgradeStatus(t, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(t.wsUrl, { origin: origin(t) })).toBe(101);
+    expect(await upgradeStatus(t.wsUrl, { origin: 'https://evil.example' })).toBe(403);
   });
 });

@@ -1,9 +1,7 @@
-import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
 import { print } from 'graphql';
 import { StartChatDocument } from './generated/graphql';
 import { startTestApp, type TestApp } from '../src/testing/harness';
-import { openRawSocket, type RawSocket } from '../src/testing/raw-socket';
+import { openRawSocket, type RawSocket, upgradeStatus } from '../src/testing/raw-socket';
 
 let t: TestApp;
 const sockets: RawSocket[] = [];
@@ -12,23 +10,6 @@ beforeAll(async () => {
 });
 afterEach(() => sockets.splice(0).forEach(({ socket }) => socket.terminate()));
 afterAll(() => t.close());
-
-/** The HTTP status of a websocket upgrade that was refused, or 101 once the handshake completed. */
-function upgradeStatus(headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws', { headers });
-    socket.once('unexpected-response', (_req, res: IncomingMessage) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', (error) => reject(error));
-  });
-}
 
 /** Opens a socket with these headers and runs a mutation over it. */
 async function startChatOver(headers: Record<string, string>): Promise<unknown> {
@@ -41,17 +22,17 @@ async function startChatOver(headers: Record<string, string>): Promise<unknown> 
 
 describe('websocket upgrades in production with CORS_ORIGINS=https://app.example', () => {
   it('refuses a page on another origin with 403 before the handshake', async () => {
-    expect(await upgradeStatus({ origin: 'https://evil.example' })).toBe(403);
-    expect(await upgradeStatus({ origin: 'null' })).toBe(403);
+    expect(await upgradeStatus(t.wsUrl, { origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(t.wsUrl, { origin: 'null' })).toBe(403);
   });
 
   it('accepts the listed origin, and runs operations over it', async () => {
-    expect(await upgradeStatus({ origin: 'https://app.example' })).toBe(101);
+    expect(await upgradeStatus(t.wsUrl, { origin: 'https://app.example' })).toBe(101);
     expect(await startChatOver({ origin: 'https://app.example' })).toMatchObject({ data: { startChat: { messageCount: 0 } } });
   });
 
   it('accepts a client that sends no Origin (not a browser)', async () => {
-    expect(await upgradeStatus({})).toBe(101);
+    expect(await upgradeStatus(t.wsUrl, {})).toBe(101);
     expect(await startChatOver({})).toMatchObject({ data: { startChat: { messageCount: 0 } } });
   });
 });

@@ -58,6 +58,7 @@ const view = {
   whoami: byId('whoami'),
   signOut: byId<HTMLButtonElement>('sign-out'),
   inbox: byId<HTMLUListElement>('inbox'),
+  inboxError: byId('inbox-error'),
   placeholder: byId('placeholder'),
   thread: byId('thread'),
   title: byId('chat-title'),
@@ -69,7 +70,7 @@ const view = {
 
 let session: Session | undefined;
 
-/** A failure worth retrying: no answer (the network, a server restarting) or 503. */
+/** A failure worth retrying: no answer (the network, a server restarting), or a gateway's or our 502-504. */
 class Unreachable extends Error {}
 
 async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, token = session?.token): Promise<R> {
@@ -83,7 +84,7 @@ async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, 
   } catch (error) {
     throw new Unreachable(`The server did not answer (${error})`);
   }
-  if (response.status === 503) throw new Unreachable('The server is unavailable for a moment');
+  if (response.status >= 502 && response.status <= 504) throw new Unreachable('The server is unavailable for a moment');
   const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string } }[] };
   const error = body.errors?.[0];
   if (error?.extensions?.code === 'UNAUTHENTICATED' && session) signOut('Your token was refused or has expired: sign in again.');
@@ -98,6 +99,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<st
   element.append(...children);
   return element;
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -122,7 +125,7 @@ async function signIn(token: string) {
     start(token, viewer.userId);
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(error instanceof Error ? error.message : String(error));
+    showSignIn(messageOf(error));
   }
 }
 
@@ -189,13 +192,19 @@ function start(token: string, userId: string) {
 
 // ---- inbox
 
+/** Reads the inbox afresh; a failure is shown, and the next reconnect or new chat reads it again. */
 async function loadInbox() {
   const current = session;
   if (!current) return;
-  const { myChats } = await request(InboxDocument, {});
-  if (session !== current) return;
-  current.inbox = new Map(myChats.nodes.map((chat) => [chat.id, chat]));
-  renderInbox(current);
+  try {
+    const { myChats } = await request(InboxDocument, {});
+    if (session !== current) return;
+    current.inbox = new Map(myChats.nodes.map((chat) => [chat.id, chat]));
+    view.inboxError.textContent = '';
+    renderInbox(current);
+  } catch (error) {
+    view.inboxError.textContent = `Could not read your chats: ${messageOf(error)}`;
+  }
 }
 
 function followInbox(current: Session) {
@@ -253,11 +262,13 @@ byId<HTMLFormElement>('new-chat').addEventListener('submit', async (event) => {
     await loadInbox();
     await openChat(current, startChat.id);
   } catch (error) {
-    alert(error instanceof Error ? error.message : String(error));
+    view.inboxError.textContent = messageOf(error);
   }
 });
 
 // ---- the open conversation
+
+const showChatError = (error: unknown) => void (view.chatError.textContent = messageOf(error));
 
 function closeChat(current: Session) {
   current.open?.stop();
@@ -277,8 +288,9 @@ async function openChat(current: Session, chatId: string) {
   view.members.replaceChildren();
   view.chatError.textContent = '';
 
-  const { messages } = await request(HistoryDocument, { chatId, before: null });
-  if (current.open !== open) return;
+  const history = await request(HistoryDocument, { chatId, before: null }).catch(showChatError);
+  if (!history || current.open !== open) return;
+  const { messages } = history;
   showOlder(current, open, messages);
   view.messages.scrollTop = view.messages.scrollHeight;
   if (view.messages.scrollHeight <= view.messages.clientHeight) void loadOlder(current, open); // nothing to scroll yet
@@ -286,7 +298,7 @@ async function openChat(current: Session, chatId: string) {
     chatId,
     afterSeq: open.newestSeq,
     onMessage: (message) => showNew(current, open, message),
-    onError: (errors) => void (view.chatError.textContent = errors.map((e) => e.message).join('; ')),
+    onError: (errors) => showChatError(errors.map((e) => e.message).join('; ')),
   });
   const refresh = setInterval(() => void refreshMembers(current, open), MEMBERS_REFRESH_MS);
   open.stop = () => {
@@ -322,9 +334,11 @@ function showOlder(current: Session, open: OpenChat, page: HistoryQuery['message
 async function loadOlder(current: Session, open: OpenChat) {
   if (!open.hasOlder || open.loadingOlder) return;
   open.loadingOlder = true;
-  const { messages } = await request(HistoryDocument, { chatId: open.chatId, before: open.olderCursor }).finally(() => (open.loadingOlder = false));
-  if (current.open !== open) return;
-  showOlder(current, open, messages);
+  const older = await request(HistoryDocument, { chatId: open.chatId, before: open.olderCursor })
+    .catch(showChatError)
+    .finally(() => (open.loadingOlder = false));
+  if (!older || current.open !== open) return;
+  showOlder(current, open, older.messages);
   if (view.messages.scrollHeight <= view.messages.clientHeight) await loadOlder(current, open); // nothing to scroll yet
 }
 
@@ -417,7 +431,7 @@ async function send(open: OpenChat, text: string) {
     } catch (error) {
       if (!(error instanceof Unreachable) || attempt === SEND_ATTEMPTS) {
         pending.classList.add('failed');
-        pending.querySelector('.meta')!.textContent = `not sent: ${error instanceof Error ? error.message : error}`;
+        pending.querySelector('.meta')!.textContent = `not sent: ${messageOf(error)}`;
         return;
       }
       await wait(Math.min(500 * attempt, 3000));

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { defaultToken } from './tokens';
 
@@ -75,4 +76,21 @@ export async function openRawSocket(wsUrl: string, headers: Record<string, strin
       return until((received) => received.filter((frame) => frame.type === 'pong').length > pongsBefore);
     },
   };
+}
+
+/** The HTTP status of a websocket upgrade with these headers: 101 once the handshake completed, else the refusal's. */
+export function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers });
+    socket.once('unexpected-response', (_req, res: IncomingMessage) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      resolve(101);
+      socket.terminate();
+    });
+    socket.once('error', (error) => reject(error));
+  });
 }
