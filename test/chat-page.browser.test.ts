@@ -148,6 +148,23 @@ describeWithBrowser('the chat page, with alice and bob in two browsers', () => {
     await alice.$eval('#messages', (list) => (list.scrollTop = 0));
     await untilSeq(alice, 1);
     expect(await seqsShown(alice)).toEqual(range(1, 7 + older));
+    await alice.$eval('#messages', (list) => (list.scrollTop = 0)); // the page kept the view in place: show the top
     await shot(alice, '06-alice-scrolled-back');
+  });
+
+  it('signs out, the tab forgetting the token; signs in with a pasted token', async () => {
+    await bob.click('#sign-out');
+    await bob.waitForSelector('#name-form', { state: 'visible' });
+    await bob.reload();
+    await bob.waitForSelector('#name-form', { state: 'visible' });
+    expect(await bob.isVisible('#chat')).toBe(false);
+    expect(await bob.textContent('#status')).toBe('');
+    await shot(bob, '07-bob-signed-out');
+
+    await bob.fill('#token-form textarea', `Bearer ${await t.token('carol')}`);
+    await bob.click('#token-form button');
+    await bob.waitForSelector('#whoami:text("signed in as carol")');
+    await bob.waitForSelector('#inbox li .title:text-is("alice")'); // the chat alice started with her
+    await shot(bob, '07-carol-signed-in-by-token');
   });
 });

@@ -167,11 +167,13 @@ function start(token: string, userId: string) {
     retryWait: (retries) => wait(Math.min(500 * 2 ** retries, 10_000) + Math.random() * 500),
     on: {
       connected: (_socket, _payload, wasRetry) => {
+        if (session?.socket !== socket) return; // signed out meanwhile
         view.status.textContent = 'live';
         view.status.className = 'live';
         if (wasRetry) void loadInbox(); // the inbox feed is a state feed: read it again after a gap
       },
       closed: (event) => {
+        if (session?.socket !== socket) return; // closed by signing out
         if ((event as CloseEvent).code === 4403) return signOut('Your token was refused or has expired: sign in again.');
         view.status.textContent = 'reconnecting…';
         view.status.className = 'down';
