@@ -7,6 +7,7 @@
  *   npm run bench -- --only W3,W7      a subset of the workloads
  *   npm run bench -- --profile         Parley runs with --cpu-prof; profiles land in bench/results/profiles/
  *   npm run bench -- --redis-url redis://127.0.0.1:6379   Parley's pub/sub over Redis (default: in-process)
+ *   npm run bench -- --rate-limits 1000000/1s   Parley's rate limits at this value, all four (default: 0, off)
  *
  * Uses DATABASE_URL's server when set (a new database per target and round), else an embedded PostgreSQL. Every
  * request carries a user's bearer token, signed with a secret made for the run (AUTH_JWT_SECRET for Parley).
@@ -53,6 +54,8 @@ interface Settings {
   inboxPosts: number;
   inboxRate: number;
   redisUrl?: string;
+  /** Every RATE_LIMIT_* of Parley; `0` (off) unless measuring what counting costs. */
+  rateLimits: string;
   profile: boolean;
   quick: boolean;
 }
@@ -74,6 +77,7 @@ function settingsFromArgs(): Settings {
       'inbox-posts': { type: 'string' },
       'inbox-rate': { type: 'string', default: '5' },
       'redis-url': { type: 'string' },
+      'rate-limits': { type: 'string', default: '0' },
       profile: { type: 'boolean', default: false },
     },
   });
@@ -95,6 +99,7 @@ function settingsFromArgs(): Settings {
     inboxPosts: Number(values['inbox-posts'] ?? (values.quick ? 20 : 50)),
     inboxRate: Number(values['inbox-rate']),
     redisUrl: values['redis-url'],
+    rateLimits: values['rate-limits'],
     profile: values.profile,
     quick: values.quick,
   };
@@ -127,6 +132,9 @@ async function startTarget(target: Target, databaseUrl: string, settings: Settin
           {
             NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB_POOL_SIZE: String(settings.pool),
             AUTH_JWT_SECRET: AUTH_SECRET, ...(settings.redisUrl ? { REDIS_URL: settings.redisUrl } : {}),
+            // A few users post thousands a second from one address: the limits are off (or set high to measure them).
+            RATE_LIMIT_USER_POSTS: settings.rateLimits, RATE_LIMIT_SERVICE_POSTS: settings.rateLimits,
+            RATE_LIMIT_IP_REQUESTS: settings.rateLimits, RATE_LIMIT_IP_CONNECTIONS: settings.rateLimits,
           },
         ]
       : [

@@ -3,19 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../src/auth/authenticator';
 import { signToken } from '../src/auth/tokens';
+import { perCall } from './per-call';
 
 /**
  * What verifying a bearer token costs per request, without and with the cache of verified tokens:
  * `npx ts-node --transpile-only bench/token-cache.ts`.
  */
-async function perCall(label: string, calls: number, run: (i: number) => Promise<unknown>) {
-  for (let i = 0; i < 1000; i++) await run(i); // warm-up
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) await run(i);
-  const micros = Number(process.hrtime.bigint() - start) / 1000 / calls;
-  console.log(`${label.padEnd(48)} ${micros.toFixed(2)} µs/call`);
-}
-
 async function main() {
   const secret = { jwtSecret: 'x'.repeat(32) };
   const tokens = await Promise.all(Array.from({ length: 20_000 }, (_, i) => signToken(secret, `user-${i}`)));

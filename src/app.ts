@@ -11,7 +11,9 @@ import { createContext, type HttpCredentials, viewerOf } from './graphql/context
 import { createSchema } from './graphql/schema';
 import { MessageSubscriptions } from './modules/message/message.subscription';
 import { createAppPubSub } from './pubsub/pubsub';
+import { createRateLimits } from './rate-limits/rate-limits';
 import { createApolloServer } from './server/apollo';
+import { trustProxyOf } from './server/client-ip';
 import { createHttpApp } from './server/http';
 import { createWebSocketServer } from './server/ws';
 
@@ -44,21 +46,25 @@ export async function createApp(config: Config & { databaseUrl: string }, option
   const httpServer = createServer();
   const authenticator = new Authenticator(config.auth);
   const messageSubscriptions = new MessageSubscriptions(pubSub.pubSub, orm.em, logger);
+  const rateLimits = createRateLimits(config.rateLimits, config.redisUrl, logger);
+  const trustProxy = trustProxyOf(config.trustProxy);
   const ws = createWebSocketServer({
     httpServer,
     schema,
     config,
     authenticate: (authorization) => authenticator.authenticate(authorization),
-    context: (viewer) => createContext(orm, viewer),
+    context: (viewer) => createContext(orm, viewer, rateLimits),
     subscriptionContext: { messageSubscriptions },
     logger,
+    limitConnections: rateLimits.connections,
+    trustProxy,
   });
   const apollo = createApolloServer({ config, schema, httpServer, drainWebSockets: ws.close });
   await apollo.start();
   const ready = async () => (await orm.checkConnection()).ok;
   let draining = false;
-  const context = async (credentials: HttpCredentials) => createContext(orm, await viewerOf(authenticator, credentials, config.introspection));
-  await createHttpApp({ config, apollo, logger, httpServer, ready, context, draining: () => draining });
+  const context = async (credentials: HttpCredentials) => createContext(orm, await viewerOf(authenticator, credentials, config.introspection), rateLimits);
+  await createHttpApp({ config, apollo, logger, httpServer, ready, context, draining: () => draining, limitRequests: rateLimits.requests, trustProxy });
   const unanswered = new Set<ServerResponse>();
   httpServer.on('request', (_req, res: ServerResponse) => {
     unanswered.add(res);
@@ -86,6 +92,7 @@ export async function createApp(config: Config & { databaseUrl: string }, option
       await delay(config.shutdownGraceMs);
       await apollo.stop();
       await pubSub.close();
+      rateLimits.close();
       await orm.close();
     },
   };

@@ -1,7 +1,35 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import type { AuthConfig } from './auth/authenticator';
+import type { RateLimit, RateLimitsConfig } from './rate-limits/rate-limits';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** `<points>/<seconds>s` (`30/10s`: 30 in each 10 seconds), or `0` for no limit. */
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .regex(/^(0|[1-9]\d*\/[1-9]\d*s)$/, 'must be <points>/<seconds>s, e.g. 30/10s, or 0 for no limit')
+    .default(fallback)
+    .transform((value): RateLimit | null => {
+      if (value === '0') return null;
+      const [points, seconds] = value.slice(0, -1).split('/').map(Number);
+      return { points, seconds };
+    });
+
+/** `true`/`false`, or the proxies' addresses: IPs, CIDR ranges and proxy-addr's `loopback`, `linklocal`, `uniquelocal`. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value) => (['true', '1', 'false', '0'].includes(value) ? value === 'true' || value === '1' : value.split(',').map((a) => a.trim())))
+  .superRefine((value, ctx) => {
+    if (typeof value === 'boolean') return;
+    try {
+      proxyAddr.compile(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `must be true, false or addresses: ${(error as Error).message}` });
+    }
+  });
 
 const envSchema = z
   .object({
@@ -26,6 +54,11 @@ const envSchema = z
     AUTH_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(6_000),
+    RATE_LIMIT_USER_POSTS: rateLimit('30/10s'),
+    RATE_LIMIT_SERVICE_POSTS: rateLimit('1000/10s'),
+    RATE_LIMIT_IP_REQUESTS: rateLimit('1000/10s'),
+    RATE_LIMIT_IP_CONNECTIONS: rateLimit('100/10s'),
+    TRUST_PROXY: trustProxy,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
@@ -62,6 +95,9 @@ export interface Config {
   readonly logLevel: string;
   /** After SIGTERM, how long to keep accepting connections (answering 503) before closing the listener. */
   readonly shutdownGraceMs: number;
+  readonly rateLimits: RateLimitsConfig;
+  /** Whose X-Forwarded-For to believe for the client's address: nobody's, everybody's, or these proxies'. */
+  readonly trustProxy: boolean | readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -92,5 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: Object.freeze({ jwtSecret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    rateLimits: Object.freeze({
+      userPosts: e.RATE_LIMIT_USER_POSTS,
+      servicePosts: e.RATE_LIMIT_SERVICE_POSTS,
+      ipRequests: e.RATE_LIMIT_IP_REQUESTS,
+      ipConnections: e.RATE_LIMIT_IP_CONNECTIONS,
+    }),
+    trustProxy: e.TRUST_PROXY,
   });
 }

@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE';
 
 /** An error the client can act on. `graphql/errors.ts` is the one place that turns it into a GraphQL error. */
@@ -11,6 +12,8 @@ export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** More for the client beside the code, e.g. `retryAfter`. */
+    readonly extensions: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'DomainError';
@@ -21,6 +24,8 @@ export const badInput = (message: string) => new DomainError('BAD_USER_INPUT', m
 export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
 export const forbidden = (message: string) => new DomainError('FORBIDDEN', message);
 export const serviceUnavailable = (message: string) => new DomainError('SERVICE_UNAVAILABLE', message);
+/** Over a rate limit; `retryAfter` is in whole seconds, as in HTTP's Retry-After. */
+export const rateLimited = (message: string, retryAfter: number) => new DomainError('RATE_LIMITED', message, { retryAfter });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

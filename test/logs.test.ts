@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { ChatDocument, StartChatDocument } from './generated/graphql';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
@@ -51,6 +52,35 @@ describe('what clients and dropped connections make the app print', () => {
     });
     expect(printed).toEqual([]);
     expect(dataOf(await t.request(ChatDocument, { id: chatId })).chat?.id).toBe(chatId);
+  });
+});
+
+describe('client-caused websocket errors', () => {
+  it('are logged through the logger at debug, one line per socket, and nothing at warn or above', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logDestination = new Writable({
+      write(chunk, _encoding, done) {
+        for (const text of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(text));
+        done();
+      },
+    });
+    const logged = await startTestApp({ LOG_LEVEL: 'debug' }, { logDestination });
+    try {
+      const printed = await printedDuring(async () => {
+        // A frame over the size limit, and a text frame that is not UTF-8: ws closes each socket with its code.
+        const big = await openRawSocket(logged.wsUrl);
+        big.send({ id: '1', type: 'subscribe', payload: { query: `{ __typename }${' '.repeat(WS_MAX_PAYLOAD)}` } });
+        expect((await big.closed).code).toBe(1009);
+        const garbled = await openRawSocket(logged.wsUrl);
+        garbled.socket.send(Buffer.from([0xff, 0xfe]), { binary: false });
+        expect((await garbled.closed).code).toBe(1007);
+      });
+      expect(printed).toEqual([]);
+      expect(lines.filter((line) => line.msg === 'websocket closed on a client error').map((line) => line.level)).toEqual([20, 20]);
+      expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+    } finally {
+      await logged.close();
+    }
   });
 });
 

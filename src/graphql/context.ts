@@ -3,6 +3,7 @@ import { Kind, parse } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import type { Viewer } from '../auth/viewer';
 import { DomainError } from '../errors';
+import type { RateLimits } from '../rate-limits/rate-limits';
 import { requestError } from './errors';
 import { MAX_TOKENS } from './limits';
 import { createLoaders, createRepositories, type Scope } from '../modules/scope';
@@ -11,14 +12,16 @@ import { createLoaders, createRepositories, type Scope } from '../modules/scope'
 export interface Context extends Omit<Scope, 'viewer'> {
   /** Null only for a token-less introspection request (development), which reaches no resolver of ours. */
   viewer: Viewer | null;
+  /** Shared by every request: the posting budgets (graphql/post-limit.ts). */
+  rateLimits: RateLimits;
 }
 
 const NOBODY: Viewer = Object.freeze({ userId: '', service: false });
 
-export function createContext(orm: MikroORM, viewer: Viewer | null): Context {
+export function createContext(orm: MikroORM, viewer: Viewer | null, rateLimits: RateLimits): Context {
   const em = orm.em.fork();
   const repositories = createRepositories(em);
-  return { viewer, em, repositories, loaders: createLoaders(repositories, viewer ?? NOBODY) };
+  return { viewer, em, repositories, loaders: createLoaders(repositories, viewer ?? NOBODY), rateLimits };
 }
 
 /** The context as services take it: with a caller. */

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, Kind } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
 import { DomainError, type ErrorCode } from '../errors';
 
@@ -16,7 +16,7 @@ export function formatError(production: boolean) {
     const original = underlying(error);
     const { locations, path } = formatted;
     if (original instanceof DomainError) {
-      return { message: original.message, locations, path, extensions: { code: original.code } };
+      return { message: original.message, locations, path, extensions: { code: original.code, ...original.extensions } };
     }
     if (isDatabaseUnavailable(original)) {
       return { message: 'The database is unavailable or busy; retry shortly', locations, path, extensions: { code: UNAVAILABLE } };
@@ -46,15 +46,27 @@ export function requestError(error: DomainError): GraphQLError {
   return new GraphQLError(error.message, { originalError: error, extensions: { code: error.code, http: { status } } });
 }
 
-/** An answer with SERVICE_UNAVAILABLE errors is HTTP 503 with Retry-After, so clients and proxies know to retry. */
-export const unavailableStatusPlugin: ApolloServerPlugin = {
+/**
+ * Statuses that tell clients and proxies to retry later. An answer with SERVICE_UNAVAILABLE errors is HTTP 503 with
+ * Retry-After. An operation of one root field refused RATE_LIMITED is HTTP 429 with the error's `retryAfter` as
+ * Retry-After: nothing of it ran. (With several root fields, some may have run: their answer stays 200.)
+ */
+export const retryStatusPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response }) {
+      async willSendResponse({ response, operation }) {
         if (response.body.kind !== 'single') return;
-        if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === UNAVAILABLE)) return;
-        response.http.status = 503;
-        response.http.headers.set('retry-after', '1');
+        const errors = response.body.singleResult.errors;
+        if (errors?.some((e) => e.extensions?.code === UNAVAILABLE)) {
+          response.http.status = 503;
+          response.http.headers.set('retry-after', '1');
+          return;
+        }
+        const refused = errors?.find((e) => e.extensions?.code === 'RATE_LIMITED');
+        const [root, ...others] = operation?.selectionSet.selections ?? [];
+        if (!refused || root?.kind !== Kind.FIELD || others.length) return;
+        response.http.status = 429;
+        response.http.headers.set('retry-after', String(refused.extensions!.retryAfter));
       },
     };
   },

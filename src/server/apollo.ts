@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context } from '../graphql/context';
-import { formatError, unavailableStatusPlugin } from '../graphql/errors';
+import { formatError, retryStatusPlugin } from '../graphql/errors';
 import { armorLimits, MAX_TOKENS, operationChecksPlugin } from '../graphql/limits';
 import { operationLogPlugin } from './request-log';
 
@@ -41,7 +41,7 @@ export function createApolloServer(options: {
       ApolloServerPluginCacheControlDisabled(),
       ...armor.plugins,
       operationChecksPlugin(schema),
-      unavailableStatusPlugin,
+      retryStatusPlugin,
       operationLogPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,

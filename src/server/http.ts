@@ -7,10 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context, HttpCredentials } from '../graphql/context';
+import type { Limiter } from '../rate-limits/rate-limits';
+import { clientIp, type TrustProxy } from './client-ip';
 import { logOperation, logRequests } from './request-log';
 import { registerChatPage } from './web';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
+const PROBES = new Set(['/healthz', '/readyz']);
 
 /** Answers on `httpServer` (the websocket server shares it, on the same port and path). */
 export async function createHttpApp(options: {
@@ -23,10 +26,14 @@ export async function createHttpApp(options: {
   ready: () => Promise<boolean>;
   /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
   draining: () => boolean;
+  /** Requests per client address. */
+  limitRequests: Limiter;
+  trustProxy: TrustProxy;
 }): Promise<FastifyInstance> {
-  const { config, apollo, logger, httpServer, context, ready, draining } = options;
+  const { config, apollo, logger, httpServer, context, ready, draining, limitRequests, trustProxy } = options;
   const app = Fastify({
     serverFactory: (handler) => httpServer.on('request', handler),
+    trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     // As express routed: /graphql/ and /GraphQL are /graphql.
@@ -57,6 +64,14 @@ export async function createHttpApp(options: {
     // What the `cors` package did for express: these methods, and an answer to every OPTIONS.
     methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
     strictPreflight: false,
+  });
+  // After CORS, so that a browser's page can read the 429. Health probes (a load balancer's few addresses) are not limited.
+  app.addHook('onRequest', async (request, reply) => {
+    if (PROBES.has(request.routeOptions.url ?? '')) return;
+    const wait = await limitRequests(clientIp(request.raw, trustProxy));
+    if (!wait) return;
+    const message = `Too many requests from your address: retry in ${wait} s`;
+    return reply.code(429).header('retry-after', String(wait)).send({ errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfter: wait } }] });
   });
   const probe = { config: { cors: false } };
   app.get('/healthz', probe, async () => ({ status: 'ok' }));

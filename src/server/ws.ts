@@ -9,6 +9,8 @@ import type { Config } from '../config';
 import { formatWebSocketErrors } from '../graphql/errors';
 import { isSubscription, operationChecks } from '../graphql/operations';
 import { subscribe } from '../graphql/subscribe';
+import type { Limiter } from '../rate-limits/rate-limits';
+import { clientIp, type TrustProxy } from './client-ip';
 
 /** The largest message a client may send, as for an HTTP body; a larger one closes the socket (1009). */
 export const WS_MAX_PAYLOAD = 100 * 1024;
@@ -40,8 +42,11 @@ export function createWebSocketServer(options: {
   context: (viewer: Viewer) => object;
   subscriptionContext: object;
   logger: Logger;
+  /** Connection attempts per client address. */
+  limitConnections: Limiter;
+  trustProxy: TrustProxy;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, authenticate, context, subscriptionContext, logger } = options;
+  const { httpServer, schema, config, authenticate, context, subscriptionContext, logger, limitConnections, trustProxy } = options;
   const checkOperation = operationChecks(schema, config);
   const toClient = formatWebSocketErrors(config.production);
   const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
@@ -50,11 +55,20 @@ export function createWebSocketServer(options: {
     path: '/graphql',
     maxPayload: WS_MAX_PAYLOAD,
     handleProtocols,
-    // CORS for the upgrade: a page on another origin must not drive the API with the user's connection.
-    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }, done: (allowed: boolean, status?: number, reason?: string) => void) => {
-      if (originAllowed(config.corsOrigins, origin) || (config.webChat && sameOrigin(origin, req))) return done(true);
-      logger.debug({ origin }, 'websocket refused: origin not in CORS_ORIGINS');
-      done(false, 403, 'Forbidden');
+    // Refused before the handshake, as plain HTTP: a page on another origin must not drive the API with the user's
+    // connection (CORS for the upgrade), and one address may only try so often.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }, done: VerifyDone) => {
+      if (!originAllowed(config.corsOrigins, origin) && !(config.webChat && sameOrigin(origin, req))) {
+        logger.debug({ origin }, 'websocket refused: origin not in CORS_ORIGINS');
+        return done(false, 403, 'Forbidden');
+      }
+      limitConnections(clientIp(req, trustProxy)).then(
+        (wait) => (wait ? done(false, 429, 'Too Many Requests', { 'retry-after': String(wait) }) : done(true)),
+        (error: unknown) => {
+          logger.error({ err: error }, 'websocket connection limit failed');
+          done(false, 500, 'Internal Server Error');
+        },
+      );
     },
   });
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
@@ -134,6 +148,8 @@ function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<t
   });
 }
 
+type VerifyDone = (allowed: boolean, status?: number, reason?: string, headers?: Record<string, string>) => void;
+
 /** What a socket carries: its request, and what onConnect learned from its token (built once per socket). */
 interface Extra {
   socket: WebSocket;
@@ -164,7 +180,7 @@ function closeAtExpiry(extra: Extra, expiresAt: number): void {
 
 const tooManyOperations = new GraphQLError(
   `This socket already runs ${WS_MAX_OPERATIONS} operations, the most one socket may: complete a subscription before starting another`,
-  { extensions: { code: 'RATE_LIMITED' } },
+  { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } },
 );
 
 /**

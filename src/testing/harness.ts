@@ -72,6 +72,8 @@ export interface GraphQLResponse<R> {
   errors?: GraphQLFormattedError[];
 }
 
+const NO_RATE_LIMITS = { RATE_LIMIT_USER_POSTS: '0', RATE_LIMIT_SERVICE_POSTS: '0', RATE_LIMIT_IP_REQUESTS: '0', RATE_LIMIT_IP_CONNECTIONS: '0' };
+
 /** Starts the real app (migrated by its own migrations) on a free port against a fresh database. */
 export async function startTestApp(env: NodeJS.ProcessEnv = {}, options: AppOptions = {}): Promise<TestApp> {
   return serve(await createTestDatabase(), env, options);
@@ -84,6 +86,8 @@ async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: Ap
     HOST: '127.0.0.1',
     PORT: '0',
     SHUTDOWN_GRACE_MS: '0',
+    // Tests post and connect far faster than people: a test of a rate limit sets it.
+    ...NO_RATE_LIMITS,
     ...(env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: TEST_JWT_SECRET }),
     ...env,
     DATABASE_URL: database.url,

@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import type { Row } from '../../db/rows';
 import { type Context, scopeOf } from '../../graphql/context';
 import { listComplexity, pageComplexity } from '../../graphql/limits';
+import { limitPosts } from '../../graphql/post-limit';
 import { Member } from '../member/member.entity';
 import type { MemberService } from '../member/member.service';
 import { Message } from '../message/message.entity';
@@ -46,6 +47,7 @@ export class ChatResolver {
       'Starts a chat, optionally with its first message (seq 1). A user who starts a chat is its OWNER; `members` ' +
       '(at most 100 user ids) join as MEMBER.',
   })
+  @UseMiddleware(limitPosts)
   startChat(
     @Arg('firstMessage', () => NewMessageInput, { nullable: true }) firstMessage: NewMessageInput | null,
     @Arg('members', () => [ID], { nullable: true }) members: string[] | null,

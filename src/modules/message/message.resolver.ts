@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type SubscribeResolverData, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, type SubscribeResolverData, Subscription, UseMiddleware } from 'type-graphql';
 import type { Row } from '../../db/rows';
 import { type Context, scopeOf } from '../../graphql/context';
 import { pageComplexity } from '../../graphql/limits';
+import { limitPosts } from '../../graphql/post-limit';
 import { Chat } from '../chat/chat.entity';
 import type { ChatService } from '../chat/chat.service';
 import { Message } from './message.entity';
@@ -36,6 +37,7 @@ export class MessageResolver {
   }
 
   @Mutation(() => Message, { description: 'Posts a message; answers after it is committed.' })
+  @UseMiddleware(limitPosts)
   postMessage(@Arg('input', () => PostMessageInput) input: PostMessageInput, @Ctx() context: Context): Promise<Message> {
     return this.messageService.post(scopeOf(context), input);
   }
