@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Config } from '../config';
 import type { Context, HttpCredentials } from '../graphql/context';
+import type { Metrics } from '../metrics/metrics';
 import { logOperation, logRequests } from './request-log';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -22,8 +23,9 @@ export async function createHttpApp(options: {
   ready: () => Promise<boolean>;
   /** True once shutdown began: requests that arrive now are refused rather than run and never answered. */
   draining: () => boolean;
+  metrics: Metrics;
 }): Promise<FastifyInstance> {
-  const { config, apollo, logger, httpServer, context, ready, draining } = options;
+  const { config, apollo, logger, httpServer, context, ready, draining, metrics } = options;
   const app = Fastify({
     serverFactory: (handler) => httpServer.on('request', handler),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -36,6 +38,10 @@ export async function createHttpApp(options: {
     done();
   });
   if (logger.isLevelEnabled('info')) logRequests(app, logger);
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   // While draining: 503 and connection: close, so clients retry elsewhere; liveness (/healthz) still answers.
   app.addHook('onRequest', (request, reply, done) => {
     if (!draining() || request.url === '/healthz') return done();
@@ -63,6 +69,10 @@ export async function createHttpApp(options: {
     const ok = await ready();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unavailable' });
   });
+  // Here unless METRICS_PORT gives it a listener of its own (server/metrics-listener.ts).
+  if (config.metricsPort === undefined) {
+    app.get('/metrics', probe, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
+  }
   const credentials = (request: FastifyRequest): HttpCredentials => ({
     authorization: request.headers.authorization,
     query: ((request.method === 'GET' ? request.query : request.body) as { query?: unknown } | undefined)?.query,
