@@ -35,6 +35,7 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     HOST: z.string().min(1).default('0.0.0.0'),
     DATABASE_URL: z.string().url().optional(),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
@@ -67,6 +68,9 @@ const envSchema = z
     if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'or AUTH_JWKS_URL is required when NODE_ENV=production' });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT (unset serves /metrics on PORT)' });
+    }
     if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'and AUTH_JWKS_URL are exclusive: set one' });
     }
@@ -75,6 +79,8 @@ const envSchema = z
 export interface Config {
   readonly production: boolean;
   readonly port: number;
+  /** Where `GET /metrics` answers on a listener of its own (on `host`); unset means on `port`, beside GraphQL. */
+  readonly metricsPort?: number;
   readonly host: string;
   /** Unset means: start the embedded PostgreSQL (development only). */
   readonly databaseUrl?: string;
@@ -115,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     production,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,

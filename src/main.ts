@@ -39,7 +39,7 @@ async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDat
     const auth = await resolveAuth(config, join(process.cwd(), '.data'));
     const app = await createApp({ ...config, auth, databaseUrl: config.databaseUrl ?? embedded!.url });
     const url = await app.listen();
-    app.logger.info({ url, embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
+    app.logger.info({ url, metricsUrl: app.metricsUrl(), embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
     if (config.webChat) app.logger.info(`Chat page at ${new URL('/', url)}`);
     if (auth.generated) await logDevelopmentTokens(app.logger, auth);
     return { app, embedded };

@@ -3,6 +3,7 @@ import { parse } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { StartChatWithDocument, SayDocument } from './generated/graphql';
 import { createSchema } from '../src/graphql/schema';
+import { Metrics } from '../src/metrics/metrics';
 import { sameForEveryViewer } from '../src/graphql/subscribe';
 import { createAppPubSub } from '../src/pubsub/pubsub';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
@@ -10,9 +11,13 @@ import { connect, subscribe } from '../src/testing/subscriber';
 
 // Subscribers of one event share its execution; across viewers only when the selection cannot differ between them.
 describe('which subscriptions share one execution per event across viewers', () => {
-  const handle = createAppPubSub();
-  afterAll(() => handle.close());
-  const shared = async (query: string) => sameForEveryViewer({ schema: await createSchema(handle.pubSub), document: parse(query) });
+  const metrics = new Metrics();
+  const handle = createAppPubSub(metrics);
+  afterAll(async () => {
+    await handle.close();
+    metrics.close();
+  });
+  const shared = async (query: string) => sameForEveryViewer({ schema: await createSchema(handle.pubSub, metrics), document: parse(query) });
 
   it('plain properties of the event: shared by every viewer', async () => {
     expect(await shared('subscription { messageAdded(chatId: "x") { id chatId seq sender text system createdAt clientMessageId __typename } }')).toBe(true);

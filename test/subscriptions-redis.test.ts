@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server, type Socket, connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import { follow as followOn, postMessages, range, reached, seqsOf, startChat } from '../src/testing/fixtures';
 import { createTestDatabase, dataOf, graphql, type TestDatabase } from '../src/testing/harness';
+import { startRedisProxy } from '../src/testing/redis-proxy';
 import { connect, type Feed, subscribe } from '../src/testing/subscriber';
 import { token } from '../src/testing/tokens';
 import { MessageAddedDocument, RemoveMembersDocument, StartChatWithDocument } from './generated/graphql';
@@ -54,41 +54,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   await exited;
-}
-
-/** A TCP proxy in front of Redis whose connections a test can cut and refuse, to take Redis away from one instance. */
-async function startRedisProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  let up = true;
-  const server: Server = createServer((client) => {
-    if (!up) return void client.destroy();
-    const upstream = connectTcp(Number(target.port || 6379), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as { port: number }).port);
-  return {
-    url: url.toString(),
-    cut: () => {
-      up = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    restore: () => {
-      up = true;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
 }
 
 async function assertRedisAnswers(url: string): Promise<void> {

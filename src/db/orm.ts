@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig, type OrmOptions } from '../../mikro-orm.config';
+import type { PoolState } from '../metrics/metrics';
 
 /** Any constant shared by all instances: serialises their migrations (see initOrm). */
 const MIGRATION_LOCK = 7_220_113;
@@ -25,4 +26,10 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
     throw error;
   }
   return orm;
+}
+
+/** The connection pool (knex's tarn pool) as it is now; undefined once the ORM is closed. */
+export function poolState(orm: MikroORM): PoolState | undefined {
+  const pool = orm.em.getConnection().getKnex().client.pool;
+  return pool && { used: pool.numUsed(), free: pool.numFree(), waiting: pool.numPendingAcquires() };
 }

@@ -3,15 +3,26 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError, Kind } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
 import { DomainError, type ErrorCode } from '../errors';
+import type { Metrics } from '../metrics/metrics';
 
 const UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 
 /**
- * The one place where errors become what a client sees: domain errors keep their message and get their code; a
- * database that is away or too slow is SERVICE_UNAVAILABLE (retry later); anything else unexpected is
- * INTERNAL_SERVER_ERROR, and in production its message is hidden too (it may hold SQL).
+ * The one place where errors become what a client sees, over HTTP and websockets, and where they are counted by
+ * code: domain errors keep their message and get their code; a database that is away or too slow is
+ * SERVICE_UNAVAILABLE (retry later); anything else unexpected is INTERNAL_SERVER_ERROR, and in production its message
+ * is hidden too (it may hold SQL).
  */
-export function formatError(production: boolean) {
+export function formatError(production: boolean, metrics: Metrics) {
+  const format = clientView(production);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const answered = format(formatted, error);
+    metrics.errorAnswered(answered.extensions?.code);
+    return answered;
+  };
+}
+
+function clientView(production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = underlying(error);
     const { locations, path } = formatted;
@@ -78,8 +89,8 @@ export const retryStatusPlugin: ApolloServerPlugin = {
  * request itself (a variable of the wrong type) BAD_USER_INPUT. A subscription that could not start carries its
  * errors in a SubscribeErrors, sent as they are.
  */
-export function formatWebSocketErrors(production: boolean) {
-  const format = formatError(production);
+export function formatWebSocketErrors(production: boolean, metrics: Metrics) {
+  const format = formatError(production, metrics);
   const formatOne = (error: GraphQLError): GraphQLFormattedError => {
     // A source stream's error (a feed that gave up) comes wrapped by graphql-ws, without the path Apollo unwraps by.
     if (error.originalError instanceof DomainError) return format(error.toJSON(), error.originalError);

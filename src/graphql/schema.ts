@@ -10,12 +10,13 @@ import { MemberService } from '../modules/member/member.service';
 import { MessageResolver } from '../modules/message/message.resolver';
 import { MessageService } from '../modules/message/message.service';
 import { ViewerResolver } from '../modules/viewer/viewer.resolver';
+import type { Metrics } from '../metrics/metrics';
 import type { AppPubSub } from '../pubsub/pubsub';
 
 /** Builds the executable schema once per app, with the services the resolvers are constructed with. */
-export function createSchema(pubSub: AppPubSub, logger?: Logger): Promise<GraphQLSchema> {
+export function createSchema(pubSub: AppPubSub, metrics: Metrics, logger?: Logger): Promise<GraphQLSchema> {
   const inbox = new InboxService(pubSub, logger);
-  const messages = new MessageService(pubSub, inbox);
+  const messages = new MessageService(pubSub, inbox, metrics);
   const chats = new ChatService(messages, inbox);
   const members = new MemberService(chats, inbox);
   const resolvers = new Map<unknown, unknown>([

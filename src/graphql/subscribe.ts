@@ -10,17 +10,20 @@ import {
   Kind,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer';
+import type { Metrics } from '../metrics/metrics';
 import { SubscribeErrors } from './errors';
 
 /**
  * graphql-js's subscribe, except that each event runs with a context of its own, that subscribers of one event
  * share its execution, and that a subscription which cannot start (bad arguments, unknown chat) ends in a protocol
- * `error` message rather than a `next` with errors.
+ * `error` message rather than a `next` with errors. A subscription that started counts as active until it ends,
+ * however it ends (completed, its source done or failed, the socket closed).
  */
-export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) => object) {
+export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) => object, metrics: Metrics) {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return failing(stream.errors ?? []);
   const source = stream[Symbol.asyncIterator]();
+  const ended = metrics.subscriptionStarted(rootFieldOf(args));
   const { viewer } = args.contextValue as { viewer: Viewer };
   // Executions are shared per viewer: what one caller may see of an event (its read marker) is not what another may;
   // unless the operation selects only plain properties of the event, which are the same for everyone.
@@ -28,11 +31,18 @@ export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) =
   const operationKey = JSON.stringify([who, args.document.loc?.source.body, args.operationName, args.variableValues]);
   const events: AsyncIterableIterator<ExecutionResult> = {
     next: async () => {
-      const event = await source.next();
-      if (event.done) return event;
+      const event = await source.next().catch((error) => {
+        ended();
+        throw error;
+      });
+      if (event.done) {
+        ended();
+        return event;
+      }
       return { done: false, value: await executeShared(args, operationKey, event.value as object, () => context(viewer)) };
     },
     return: async () => {
+      ended();
       await source.return?.();
       return { done: true, value: undefined };
     },
@@ -82,6 +92,12 @@ export function sameForEveryViewer({ schema, document, operationName }: Pick<Exe
       (leaf) => leaf.kind === Kind.FIELD && !leaf.selectionSet && (leaf.name.value === '__typename' || (fields[leaf.name.value] !== undefined && !fields[leaf.name.value].resolve)),
     );
   });
+}
+
+/** The subscription's root field (messageAdded, inboxUpdated); `other` when it is selected through a fragment. */
+function rootFieldOf({ document, operationName }: ExecutionArgs): string {
+  const [root] = getOperationAST(document, operationName)?.selectionSet.selections ?? [];
+  return root?.kind === Kind.FIELD ? root.name.value : 'other';
 }
 
 /** Fails its first `next()` with the errors; graphql-ws sends them as an `error` message. */

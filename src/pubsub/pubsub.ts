@@ -3,6 +3,7 @@ import { createPubSub, type PubSub, type PubSubEventTarget } from '@graphql-yoga
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics';
 
 /** Published after a message's transaction committed. Small on purpose: it is a doorbell, the database is the log. */
 export interface MessageAdded {
@@ -49,10 +50,25 @@ type EventTarget = PubSubEventTarget<Topics>;
 
 const topicOf = (chatId: string) => `MESSAGE_ADDED:${chatId}`;
 const channelOf = (routingKey: keyof Topics, id: string) => `${routingKey}:${id}`;
+const topicOfChannel = (channel: string) => channel.slice(0, channel.indexOf(':')) as keyof Topics;
 
-/** In-process when `redisUrl` is unset (one instance); over Redis pub/sub when set (any number of instances). */
-export function createAppPubSub(redisUrl?: string, logger?: Logger): PubSubHandle {
-  return redisUrl ? redisPubSub(redisUrl, logger) : inProcessPubSub();
+/**
+ * In-process when `redisUrl` is unset (one instance); over Redis pub/sub when set (any number of instances). Every
+ * publish is counted by topic.
+ */
+export function createAppPubSub(metrics: Metrics, redisUrl?: string, logger?: Logger): PubSubHandle {
+  const handle = redisUrl ? redisPubSub(redisUrl, metrics, logger) : inProcessPubSub();
+  const { publish } = handle.pubSub;
+  return {
+    ...handle,
+    pubSub: {
+      ...handle.pubSub,
+      publish: (routingKey, ...args) => {
+        metrics.published(routingKey);
+        publish(routingKey, ...args);
+      },
+    },
+  };
 }
 
 function inProcessPubSub(): PubSubHandle {
@@ -68,7 +84,7 @@ function inProcessPubSub(): PubSubHandle {
  * fails the post, and is repeated once the publisher is connected again; when the subscriber connection comes
  * back, every local listener is rung so it reads what it missed from the database.
  */
-function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
+function redisPubSub(redisUrl: string, metrics: Metrics, logger?: Logger): PubSubHandle {
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Commands wait for the connection instead of failing: the adapter does not handle a failed (UN)SUBSCRIBE.
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -94,6 +110,7 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
   const publish = (channel: string, event: InboxEvent | MessageAdded) => {
     publishClient.publish(channel, JSON.stringify(event)).catch((error) => {
       logger?.warn({ err: error, channel }, 'could not publish to redis; will repeat when it is back');
+      metrics.publishFailed(topicOfChannel(channel));
       const pending = unsent.get(channel);
       if (!pending || !('seq' in pending) || !('seq' in event) || pending.seq < event.seq) unsent.set(channel, event);
     });
@@ -101,7 +118,10 @@ function redisPubSub(redisUrl: string, logger?: Logger): PubSubHandle {
   publishClient.on('ready', () => {
     const events = [...unsent];
     unsent.clear();
-    events.forEach(([channel, event]) => publish(channel, event));
+    events.forEach(([channel, event]) => {
+      metrics.resent(topicOfChannel(channel));
+      publish(channel, event);
+    });
   });
 
   const pubSub = createPubSub<Topics>({ eventTarget });

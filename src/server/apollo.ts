@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Context } from '../graphql/context';
 import { formatError, retryStatusPlugin } from '../graphql/errors';
 import { armorLimits, MAX_TOKENS, operationChecksPlugin } from '../graphql/limits';
+import type { Metrics } from '../metrics/metrics';
 import { operationLogPlugin } from './request-log';
 
 export function createApolloServer(options: {
@@ -16,8 +17,9 @@ export function createApolloServer(options: {
   httpServer: Server;
   /** Closes the websocket server when Apollo stops, after HTTP is drained. */
   drainWebSockets: () => Promise<void>;
+  metrics: Metrics;
 }): ApolloServer<Context> {
-  const { config, schema, httpServer, drainWebSockets } = options;
+  const { config, schema, httpServer, drainWebSockets, metrics } = options;
   const armor = armorLimits(config.production);
   const drainSockets: ApolloServerPlugin = {
     async serverWillStart() {
@@ -31,7 +33,7 @@ export function createApolloServer(options: {
     // signal, killing the process (exit 143) before the pool is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !config.production,
-    formatError: formatError(config.production),
+    formatError: formatError(config.production, metrics),
     // Compact JSON: Apollo pretty-prints by default, which doubles the bytes of a list answer.
     stringifyResult: (result) => JSON.stringify(result),
     parseOptions: { maxTokens: MAX_TOKENS },
@@ -43,9 +45,24 @@ export function createApolloServer(options: {
       operationChecksPlugin(schema),
       retryStatusPlugin,
       operationLogPlugin,
+      operationMetricsPlugin(metrics),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainSockets,
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
+}
+
+/** Times every operation that resolved, from the start of its request until its answer goes out. */
+function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operation }) {
+          metrics.operation(operation, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
 }

@@ -9,11 +9,12 @@ import type { Config } from '../config';
 import type { Context, HttpCredentials } from '../graphql/context';
 import type { Limiter } from '../rate-limits/rate-limits';
 import { clientIp, type TrustProxy } from './client-ip';
+import type { Metrics } from '../metrics/metrics';
 import { logOperation, logRequests } from './request-log';
 import { registerChatPage } from './web';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
-const PROBES = new Set(['/healthz', '/readyz']);
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Answers on `httpServer` (the websocket server shares it, on the same port and path). */
 export async function createHttpApp(options: {
@@ -29,8 +30,9 @@ export async function createHttpApp(options: {
   /** Requests per client address. */
   limitRequests: Limiter;
   trustProxy: TrustProxy;
+  metrics: Metrics;
 }): Promise<FastifyInstance> {
-  const { config, apollo, logger, httpServer, context, ready, draining, limitRequests, trustProxy } = options;
+  const { config, apollo, logger, httpServer, context, ready, draining, limitRequests, trustProxy, metrics } = options;
   const app = Fastify({
     serverFactory: (handler) => httpServer.on('request', handler),
     trustProxy,
@@ -44,6 +46,10 @@ export async function createHttpApp(options: {
     done();
   });
   if (logger.isLevelEnabled('info')) logRequests(app, logger);
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   // While draining: 503 and connection: close, so clients retry elsewhere; liveness (/healthz) still answers.
   app.addHook('onRequest', (request, reply, done) => {
     if (!draining() || request.url === '/healthz') return done();
@@ -65,11 +71,13 @@ export async function createHttpApp(options: {
     methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
     strictPreflight: false,
   });
-  // After CORS, so that a browser's page can read the 429. Health probes (a load balancer's few addresses) are not limited.
+  // After CORS, so that a browser's page can read the 429. Health probes and scrapes (a load balancer's and Prometheus's
+  // few addresses) are not limited.
   app.addHook('onRequest', async (request, reply) => {
     if (PROBES.has(request.routeOptions.url ?? '')) return;
     const wait = await limitRequests(clientIp(request.raw, trustProxy));
     if (!wait) return;
+    metrics.errorAnswered('RATE_LIMITED');
     const message = `Too many requests from your address: retry in ${wait} s`;
     return reply.code(429).header('retry-after', String(wait)).send({ errors: [{ message, extensions: { code: 'RATE_LIMITED', retryAfter: wait } }] });
   });
@@ -81,6 +89,10 @@ export async function createHttpApp(options: {
   });
   if (config.webChat) {
     await registerChatPage(app, { logger, devAuth: !config.production && config.auth.jwtSecret ? config.auth : undefined });
+  }
+  // Here unless METRICS_PORT gives it a listener of its own (server/metrics-listener.ts).
+  if (config.metricsPort === undefined) {
+    app.get('/metrics', probe, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
   }
   const credentials = (request: FastifyRequest): HttpCredentials => ({
     authorization: request.headers.authorization,

@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { execute, type ExecutionArgs, getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { isSubscription, operationChecks } from '../graphql/operations';
 import { subscribe } from '../graphql/subscribe';
 import type { Limiter } from '../rate-limits/rate-limits';
 import { clientIp, type TrustProxy } from './client-ip';
+import type { Metrics } from '../metrics/metrics';
 
 /** The largest message a client may send, as for an HTTP body; a larger one closes the socket (1009). */
 export const WS_MAX_PAYLOAD = 100 * 1024;
@@ -45,10 +46,20 @@ export function createWebSocketServer(options: {
   /** Connection attempts per client address. */
   limitConnections: Limiter;
   trustProxy: TrustProxy;
+  metrics: Metrics;
 }): { close(): Promise<void> } {
-  const { httpServer, schema, config, authenticate, context, subscriptionContext, logger, limitConnections, trustProxy } = options;
+  const { httpServer, schema, config, authenticate, context, subscriptionContext, logger, limitConnections, trustProxy, metrics } = options;
   const checkOperation = operationChecks(schema, config);
-  const toClient = formatWebSocketErrors(config.production);
+  const toClient = formatWebSocketErrors(config.production, metrics);
+  // Until answered; a subscription until it started (its first read done), not for as long as it runs.
+  const timed = async <T>(args: ExecutionArgs, run: () => T | Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      metrics.operation(getOperationAST(args.document, args.operationName), (performance.now() - started) / 1000);
+    }
+  };
   const operations = new WeakMap<object, number>(); // running, per socket (graphql-ws's context of the socket)
   const wsServer = new WebSocketServer({
     server: httpServer,
@@ -94,11 +105,16 @@ export function createWebSocketServer(options: {
     },
     // graphql-ws calls onComplete for every operation that got past onSubscribe, however it ended.
     onComplete: (ctx) => void operations.set(ctx, (operations.get(ctx) ?? 1) - 1),
-    subscribe: (args) => subscribe(args, context),
+    execute: (args) => timed(args, () => execute(args)),
+    subscribe: (args) => timed(args, () => subscribe(args, context, metrics)),
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: toClient(result.errors) } : undefined),
     onError: (_ctx, _id, _payload, errors) => toClient(errors),
   });
-  wsServer.on('connection', (socket, request) => serve(socket, request, server, logger));
+  wsServer.on('connection', (socket, request) => {
+    metrics.websocketOpened();
+    socket.once('close', () => metrics.websocketClosed());
+    serve(socket, request, server, logger);
+  });
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   return {
     close: async () => {

@@ -51,6 +51,8 @@ export interface TestApp {
   app: App;
   url: string;
   wsUrl: string;
+  /** `GET /metrics`: on the GraphQL port, or on METRICS_PORT's listener when the env sets it. */
+  metricsUrl: string;
   database: TestDatabase;
   /** Runs an operation over real HTTP, as a service unless `options` say otherwise. */
   request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V, options?: RequestOptions): Promise<GraphQLResponse<R>>;
@@ -100,6 +102,7 @@ async function serve(database: TestDatabase, env: NodeJS.ProcessEnv, options: Ap
     app,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
+    metricsUrl: app.metricsUrl(),
     database,
     request: async (document, variables, requestOptions) =>
       graphql(url, document, variables, { authorization: requestOptions?.authorization === undefined ? await asService() : requestOptions.authorization }),

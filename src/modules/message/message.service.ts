@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '@mikro-orm/postgresql';
 import { DomainError, notFound, uuidOf } from '../../errors';
+import type { Metrics } from '../../metrics/metrics';
 import type { AppPubSub } from '../../pubsub/pubsub';
 import type { Chat } from '../chat/chat.entity';
 import type { InboxService } from '../member/inbox.service';
@@ -32,6 +33,7 @@ export class MessageService {
   constructor(
     private readonly pubSub: AppPubSub,
     private readonly inbox: InboxService,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Stores a message and answers once it is committed; publishes it only when it is new. */
@@ -44,6 +46,7 @@ export class MessageService {
         ? { message: await this.insertNext(scope, draft), created: true }
         : await scope.em.getConnection().transactional((trx) => this.insertOnce(scope, draft, trx));
     if (created) this.announce(scope, message);
+    else this.metrics.messagePosted(false);
     return message;
   }
 
@@ -67,10 +70,12 @@ export class MessageService {
   }
 
   /**
-   * Rings the chat's live feeds and the inbox of every member: of `memberIds` when the caller knows them (a chat it
-   * just stored with its members), else looked up off the poster's answer path.
+   * After a new message committed: counts it, and rings the chat's live feeds and the inbox of every member: of
+   * `memberIds` when the caller knows them (a chat it just stored with its members), else looked up off the poster's
+   * answer path.
    */
   announce(scope: Scope, message: Message, memberIds?: readonly string[]): void {
+    this.metrics.messagePosted(true);
     this.pubSub.publish('MESSAGE_ADDED', message.chatId, { chatId: message.chatId, seq: message.seq });
     if (memberIds) this.inbox.notify(memberIds, message.chatId, 'MESSAGE');
     else this.inbox.notifyMembers(scope.repositories, message.chatId, 'MESSAGE');

@@ -2,6 +2,7 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { badInput, notFound, serviceUnavailable, uuidOf } from '../../errors';
+import type { Metrics } from '../../metrics/metrics';
 import type { AppPubSub, Doorbell, InboxEvent, MessageAdded } from '../../pubsub/pubsub';
 import type { Viewer } from '../../auth/viewer';
 import { ChatRepository } from '../chat/chat.repository';
@@ -31,6 +32,7 @@ export class MessageSubscriptions {
     private readonly pubSub: AppPubSub,
     private readonly em: EntityManager,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -42,7 +44,7 @@ export class MessageSubscriptions {
     if (afterSeq != null && !(Number.isInteger(afterSeq) && afterSeq >= 0)) {
       throw badInput(`afterSeq must be an integer >= 0, got ${afterSeq}`);
     }
-    const feed = new ChatFeed((seq) => this.readAfter(chatId, seq));
+    const feed = new ChatFeed((seq) => this.readAfter(chatId, seq), (message) => this.metrics.messageDelivered(message.createdAt));
     // Listen before reading the position, so that whatever commits after that read rings the feed (and a removal
     // after that read ends it).
     feed.onReturn(await this.pubSub.listenMessageAdded(chatId, feed.ring));
@@ -113,6 +115,10 @@ class ChatFeed implements AsyncIterableIterator<Message> {
   private failure?: Error;
   /** The highest seq read so far (-1 until the position is known: every event counts until then). */
   private position = -1;
+  /** The chat's newest seq when the feed started: messages after it are live, the others a replay. */
+  private liveAfter = 0;
+  /** The live message handed out last, until the next is asked for: graphql-ws asks once it has sent that one. */
+  private sending?: Message;
   /** The database may hold messages after `position`. */
   private stale = false;
   private unread: readonly Message[] = [];
@@ -122,7 +128,11 @@ class ChatFeed implements AsyncIterableIterator<Message> {
   /** Aborted by return(): cuts short a wait before repeating a failed read. */
   private readonly stopped = new AbortController();
 
-  constructor(private readonly readAfter: (seq: number) => Promise<readonly Message[]>) {}
+  constructor(
+    private readonly readAfter: (seq: number) => Promise<readonly Message[]>,
+    /** Told of each live message once it was sent to the subscriber. */
+    private readonly delivered: (message: Message) => void,
+  ) {}
 
   readonly ring = (event?: MessageAdded): void => {
     if (event && event.seq <= this.position) return; // late or repeated: already read
@@ -144,12 +154,19 @@ class ChatFeed implements AsyncIterableIterator<Message> {
 
   start(position: number, newest: number): void {
     this.position = position;
+    this.liveAfter = newest;
     if (newest > position) this.stale = true;
   }
 
   async next(): Promise<IteratorResult<Message>> {
+    if (this.sending) this.delivered(this.sending);
+    this.sending = undefined;
     while (!this.closed) {
-      if (this.nextUnread < this.unread.length) return { done: false, value: this.unread[this.nextUnread++] };
+      if (this.nextUnread < this.unread.length) {
+        const message = this.unread[this.nextUnread++];
+        if (message.seq > this.liveAfter) this.sending = message;
+        return { done: false, value: message };
+      }
       if (this.stale) await this.catchUp();
       else await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
