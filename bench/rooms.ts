@@ -29,6 +29,8 @@ export interface RoomsResult {
   outOfOrder: number;
   wrongShape: number;
   failedPosts: number;
+  /** Why the first failed post failed. */
+  failure?: string;
   rssPerSocketKiB: number;
   /** The server's CPU time while posting and delivering the measured posts, per post. */
   serverCpuMsPerPost: number;
@@ -93,6 +95,7 @@ async function run(options: { url: string; pid: number; rooms: number; rate: num
   // Post i goes to room i mod rooms, by its members in turn.
   const roomOf = (i: number) => i % rooms;
   const failed = new Set<number>();
+  let failure: string | undefined;
   const cpuBefore = cpuMs(pid);
   const started = now();
   const sending: Promise<unknown>[] = [];
@@ -101,7 +104,12 @@ async function run(options: { url: string; pid: number; rooms: number; rate: num
     if (due > now()) await sleep(due - now());
     sentAt[i] = now();
     const r = roomOf(i);
-    sending.push(post(url, tokens.header(roomMember(r, Math.floor(i / rooms) % size)), roomChat(r), `m-${i}`).catch(() => failed.add(i)));
+    sending.push(
+      post(url, tokens.header(roomMember(r, Math.floor(i / rooms) % size)), roomChat(r), `m-${i}`).catch((error) => {
+        failed.add(i);
+        failure ??= String((error as Error)?.message ?? error).slice(0, 300);
+      }),
+    );
   }
   await Promise.all(sending);
   const expected = (posts - failed.size) * size;
@@ -130,6 +138,7 @@ async function run(options: { url: string; pid: number; rooms: number; rate: num
     max: sorted.at(-1) ?? 0,
     wrongShape: result.wrongShape + problems.wrongShape,
     failedPosts: failed.size,
+    ...(failure && { failure }),
   };
 }
 

@@ -326,8 +326,9 @@ function describe(r: Measurement): string {
     const f = r as FanOutResult | RoomsResult;
     if (f.skipped) return `${f.workload} skipped: ${f.skipped}`;
     const memory = 'rssPerSocketKiB' in f ? `rss/socket ${f.rssPerSocketKiB.toFixed(1)} KiB` : `rss/sub ${f.rssPerSubscriptionKiB.toFixed(1)} KiB`;
+    const failure = 'failure' in f && f.failure ? `; ${f.failedPosts} posts failed, e.g. ${f.failure}` : '';
     return `${f.workload} p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} lost ${f.lost} dup ${f.duplicated} ooo ${f.outOfOrder} wrong ${f.wrongShape} ` +
-      `${memory} server CPU ${f.serverCpuMsPerPost.toFixed(2)} ms/post`;
+      `${memory} server CPU ${f.serverCpuMsPerPost.toFixed(2)} ms/post${failure}`;
   }
   const load = r as LoadResult;
   const samples = load.errorSamples.length ? `  e.g. ${load.errorSamples[0]}` : '';
