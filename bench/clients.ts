@@ -1,6 +1,11 @@
-/** What the websocket load processes (subscriptions.ts, inbox.ts) share: HTTP calls as a user, /proc readings. */
+/**
+ * What the websocket load processes (subscriptions.ts, inbox.ts, rooms.ts) share: HTTP calls as a user, following a
+ * chat, /proc readings.
+ */
+import { type Client, createClient } from 'graphql-ws';
 import { readFileSync } from 'node:fs';
-import { type GraphQLBody, OPERATIONS } from './workloads';
+import WebSocket from 'ws';
+import { ADDED_SHAPE, type GraphQLBody, mismatch, OPERATIONS } from './workloads';
 
 export async function graphql(url: string, authorization: string, body: GraphQLBody): Promise<any> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
@@ -12,6 +17,68 @@ export async function graphql(url: string, authorization: string, body: GraphQLB
 /** A user's post (no sender: the token decides it). */
 export const post = (url: string, authorization: string, chatId: string, text: string) =>
   graphql(url, authorization, { operationName: 'PostMessage', query: OPERATIONS.PostMessage, variables: { input: { chatId, text } } });
+
+export interface Follower {
+  client: Client;
+  /** Receipts of measured messages: message index and seq, in arrival order. */
+  received: { index: number; seq: number }[];
+  live: boolean;
+  /** What the server answered instead of events (e.g. a schema without Subscription.messageAdded). */
+  failure?: string;
+  lastSeq: number;
+  outOfOrder: number;
+}
+
+export const now = () => performance.now();
+
+/**
+ * Follows `chatId` (messageAdded) as the token's user and resolves once the server acknowledged the socket; errors of the
+ * subscription land in `failure`. Messages posted as `m-<index>` are measured: their receipt and latency from
+ * `sentAt[index]`.
+ */
+export function follow(
+  wsUrl: string,
+  authorization: string,
+  chatId: string,
+  sentAt: number[],
+  latencies: number[],
+  problems: { wrongShape: number },
+): Promise<Follower> {
+  return new Promise((resolve, reject) => {
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization } });
+    const subscriber: Follower = { client, received: [], live: false, lastSeq: 0, outOfOrder: 0 };
+    client.on('connected', () => resolve(subscriber));
+    client.subscribe<{ messageAdded: { seq: number; text: string } }>(
+      { query: OPERATIONS.MessageAdded, variables: { chatId } },
+      {
+        next: ({ data, errors }) => {
+          const at = now();
+          if (errors?.length) {
+            subscriber.failure = errors.map((e) => e.message).join('; ');
+            return;
+          }
+          if (mismatch(data, { messageAdded: ADDED_SHAPE })) {
+            problems.wrongShape += 1;
+            return;
+          }
+          const { seq, text } = data!.messageAdded;
+          if (seq <= subscriber.lastSeq) subscriber.outOfOrder += 1;
+          subscriber.lastSeq = Math.max(subscriber.lastSeq, seq);
+          subscriber.live = true;
+          const index = Number(/^m-(\d+)$/.exec(text)?.[1] ?? -1);
+          if (index < 0) return; // a warm-up message
+          subscriber.received.push({ index, seq });
+          latencies.push(at - sentAt[index]);
+        },
+        error: (error) => {
+          subscriber.failure = Array.isArray(error) ? error.map((e) => e.message).join('; ') : String((error as Error)?.message ?? error);
+          reject(new Error(subscriber.failure));
+        },
+        complete: () => undefined,
+      },
+    );
+  });
+}
 
 export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

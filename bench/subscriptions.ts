@@ -7,12 +7,10 @@
  *
  *   BENCH_AUTH_SECRET=... node dist/bench/subscriptions.js --url http://127.0.0.1:4100/graphql --pid 1234 --subscribers 1000
  */
-import { type Client, createClient } from 'graphql-ws';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
-import { percentile, post, rssBytes } from './clients';
-import { ADDED_SHAPE, crowdMember, DATA, mismatch, OPERATIONS, Tokens, W7_CHAT } from './workloads';
+import { cpuMs, follow, type Follower, now, percentile, post, rssBytes } from './clients';
+import { crowdMember, DATA, Tokens, W7_CHAT } from './workloads';
 
 export interface FanOutResult {
   workload: 'W7';
@@ -30,64 +28,8 @@ export interface FanOutResult {
   wrongShape: number;
   failedPosts: number;
   rssPerSubscriptionKiB: number;
-}
-
-interface Subscriber {
-  client: Client;
-  /** Receipts of measured messages: message index and seq, in arrival order. */
-  received: { index: number; seq: number }[];
-  live: boolean;
-  /** What the server answered instead of events (e.g. a schema without Subscription.messageAdded). */
-  failure?: string;
-  lastSeq: number;
-  outOfOrder: number;
-}
-
-const now = () => performance.now();
-
-/** Subscribes and resolves once the server acknowledged the socket; errors of the subscription land in `failure`. */
-function subscribe(
-  wsUrl: string,
-  authorization: string,
-  chatId: string,
-  sentAt: number[],
-  latencies: number[],
-  problems: { wrongShape: number },
-): Promise<Subscriber> {
-  return new Promise((resolve, reject) => {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization } });
-    const subscriber: Subscriber = { client, received: [], live: false, lastSeq: 0, outOfOrder: 0 };
-    client.on('connected', () => resolve(subscriber));
-    client.subscribe<{ messageAdded: { seq: number; text: string } }>(
-      { query: OPERATIONS.MessageAdded, variables: { chatId } },
-      {
-        next: ({ data, errors }) => {
-          const at = now();
-          if (errors?.length) {
-            subscriber.failure = errors.map((e) => e.message).join('; ');
-            return;
-          }
-          if (mismatch(data, { messageAdded: ADDED_SHAPE })) {
-            problems.wrongShape += 1;
-            return;
-          }
-          const { seq, text } = data!.messageAdded;
-          if (seq <= subscriber.lastSeq) subscriber.outOfOrder += 1;
-          subscriber.lastSeq = Math.max(subscriber.lastSeq, seq);
-          subscriber.live = true;
-          const index = Number(/^m-(\d+)$/.exec(text)?.[1] ?? -1);
-          if (index < 0) return; // a warm-up message
-          subscriber.received.push({ index, seq });
-          latencies.push(at - sentAt[index]);
-        },
-        error: (error) => {
-          subscriber.failure = Array.isArray(error) ? error.map((e) => e.message).join('; ') : String((error as Error)?.message ?? error);
-          reject(new Error(subscriber.failure));
-        },
-        complete: () => undefined,
-      },
-    );
-  });
+  /** The server's CPU time while posting and delivering the measured messages, per message posted. */
+  serverCpuMsPerPost: number;
 }
 
 async function run(options: { url: string; pid: number; subscribers: number; users: number; messages: number; rate: number }): Promise<FanOutResult> {
@@ -101,15 +43,15 @@ async function run(options: { url: string; pid: number; subscribers: number; use
   const sentAt: number[] = new Array(messages).fill(NaN);
   const latencies: number[] = [];
   const problems = { wrongShape: 0 };
-  const empty = { subscribers: options.subscribers, messages, deliveries: 0, deliveriesPerSecond: 0, p50: 0, p99: 0, max: 0, lost: 0, duplicated: 0, outOfOrder: 0, wrongShape: 0, failedPosts: 0, rssPerSubscriptionKiB: 0 };
+  const empty = { subscribers: options.subscribers, messages, deliveries: 0, deliveriesPerSecond: 0, p50: 0, p99: 0, max: 0, lost: 0, duplicated: 0, outOfOrder: 0, wrongShape: 0, failedPosts: 0, rssPerSubscriptionKiB: 0, serverCpuMsPerPost: 0 };
 
   await sleep(1000); // let the server settle after its start
   const rssBefore = rssBytes(pid);
-  const subscribers: Subscriber[] = [];
+  const subscribers: Follower[] = [];
   try {
     for (let i = 0; i < options.subscribers; i += 100) {
       const batch = Math.min(100, options.subscribers - i);
-      subscribers.push(...(await Promise.all(Array.from({ length: batch }, (_, b) => subscribe(wsUrl, tokens.header(userOf(i + b)), chatId, sentAt, latencies, problems)))));
+      subscribers.push(...(await Promise.all(Array.from({ length: batch }, (_, b) => follow(wsUrl, tokens.header(userOf(i + b)), chatId, sentAt, latencies, problems)))));
     }
     // A subscription's start is not acknowledged by the protocol: post warm-up messages until every socket got one.
     for (let attempt = 0; attempt < 100 && !subscribers.every((s) => s.live); attempt += 1) {
@@ -127,6 +69,7 @@ async function run(options: { url: string; pid: number; subscribers: number; use
   const rssPerSubscriptionKiB = (rssBytes(pid) - rssBefore) / options.subscribers / 1024;
 
   let failedPosts = 0;
+  const cpuBefore = cpuMs(pid);
   const started = now();
   const posts: Promise<unknown>[] = [];
   for (let index = 0; index < messages; index += 1) {
@@ -139,6 +82,7 @@ async function run(options: { url: string; pid: number; subscribers: number; use
   const expected = options.subscribers * (messages - failedPosts);
   for (let waited = 0; waited < 10_000 && latencies.length < expected; waited += 50) await sleep(50);
   const elapsed = (now() - started) / 1000;
+  const serverCpuMsPerPost = (cpuMs(pid) - cpuBefore) / messages;
   await Promise.all(subscribers.map((s) => s.client.dispose()));
 
   let lost = 0;
@@ -164,6 +108,7 @@ async function run(options: { url: string; pid: number; subscribers: number; use
     wrongShape: problems.wrongShape,
     failedPosts,
     rssPerSubscriptionKiB,
+    serverCpuMsPerPost,
   };
 }
 

@@ -1,39 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 
-/** The data set every target starts from (see seed.ts). */
+/**
+ * The data set every target starts from (see seed.ts). `BENCH_CHATS` (run.ts sets it for `--scale`'s database)
+ * makes the small chats many more; users, members per chat and everything else stay as they are.
+ */
 export const DATA = {
-  chats: 1000,
+  chats: Number(process.env.BENCH_CHATS ?? 1000),
   messagesPerChat: 20,
   bigChatMessages: 10_000,
+  /** `user-0` … `user-999`: the members of the small chats, 2–3 per chat. */
+  users: 1000,
   /** Members of each of the fan-out chats (W7, W9): the most a chat may have. */
   crowd: 1000,
   /** Chats of READER: what `myChats` pages through. */
   readerChats: 500,
+  /** W10: this many chats of `roomSize` members each, every member on a socket of its own. */
+  rooms: 2000,
+  roomSize: 5,
 } as const;
 
-/** Seeded chats have predictable ids, so the load process needs no fixture: chat i is `chatId(i)`. */
+/** Seeded chats have predictable ids, so the load process needs no fixture: small chat i is `chatId(i)`. */
 export function chatId(index: number): string {
   return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 }
 
-export const BIG_CHAT = chatId(DATA.chats);
+/** The chats with a role of their own, apart from the small chats whatever their number. */
+export function specialChatId(index: number): string {
+  return `00000000-0000-4000-9000-${index.toString(16).padStart(12, '0')}`;
+}
+
+export const BIG_CHAT = specialChatId(0);
 export const HOT_CHAT = chatId(0);
 /** W7's chat: DATA.crowd members `w7-<k>`, no messages. */
-export const W7_CHAT = chatId(DATA.chats + 1);
+export const W7_CHAT = specialChatId(1);
 /** W9's chat: DATA.crowd members `inbox-<k>`, no messages. */
-export const INBOX_CHAT = chatId(DATA.chats + 2);
+export const INBOX_CHAT = specialChatId(2);
+/** W10's chat r (of DATA.rooms): DATA.roomSize members `room-<r>-<k>`, no messages. */
+export const roomChat = (r: number) => specialChatId(3 + r);
+export const roomMember = (r: number, k: number) => `room-${r}-${k}`;
 
 // ---- who is a member of what (seed.ts stores it; the load processes act as these users) ----
 
 /**
- * Small chat i has 2–3 members: `user-<i>` (its OWNER), `user-<i+1>` and, for even i, `user-<i+2>` (mod 1,000),
- * so each user is in 2–3 chats. READER is also a member of chats 0–499 (W4 asks for 50 of them, W8 pages them).
- * The big chat has two members.
+ * Small chat i has 2–3 members: `user-<i>` (its OWNER), `user-<i+1>` and, for even i, `user-<i+2>` (mod 1,000 users),
+ * so each user is in 2–3 chats (250 at `--scale`). READER is also a member of 500 chats, every `readerStride`-th
+ * from chat 0 (chats 0–499 on the small data set; W4 asks for 50 of them, W8 pages them). The big chat has two members.
  */
 export const READER = 'reader';
 export const membersOf = (i: number): string[] =>
-  [i, i + 1, ...(i % 2 === 0 ? [i + 2] : [])].map((j) => `user-${j % DATA.chats}`);
+  [i, i + 1, ...(i % 2 === 0 ? [i + 2] : [])].map((j) => `user-${j % DATA.users}`);
+export const readerStride = (chats: number) => Math.max(1, Math.floor(chats / 1000));
+export const readerChat = (k: number) => chatId(k * readerStride(DATA.chats));
 export const BIG_CHAT_MEMBERS = ['big-0', 'big-1'];
 export const crowdMember = (prefix: 'w7' | 'inbox', k: number) => `${prefix}-${k % DATA.crowd}`;
 
@@ -173,8 +191,8 @@ export const INBOX_UPDATE_SHAPE = { chatId: 'uuid', reason: 'string', chat: { nu
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
 const randomIndex = () => Math.floor(Math.random() * DATA.chats);
-const randomReaderChat = () => chatId(Math.floor(Math.random() * DATA.readerChats));
-const allUsers = Array.from({ length: DATA.chats }, (_, i) => `user-${i}`);
+const randomReaderChat = () => readerChat(Math.floor(Math.random() * DATA.readerChats));
+const allUsers = Array.from({ length: DATA.users }, (_, i) => `user-${i}`);
 
 /** First the shape, then the facts that show the answer belongs to this request. */
 function checked(shape: Shape, facts: (data: any) => string | null) {

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { VISIBLE_TO_SERVICE, VISIBLE_TO_USER } from '../src/modules/chat/chat.repository';
-import { RANGES } from '../src/modules/message/message.repository';
+import { AFTER, RANGES } from '../src/modules/message/message.repository';
 import { startTestApp, type TestApp } from '../src/testing/harness';
 
 // The hot reads must cost the same however much data there is, also when the statistics are stale: analysed while
@@ -57,4 +57,11 @@ it('50 chats as a service sees them read only the chat primary key', async () =>
   const text = await plan(VISIBLE_TO_SERVICE, [`{${await someChats(50)}}`]);
   expect(text).not.toMatch(/Seq Scan/);
   expect(text).toMatch(/Index Scan using chat_pkey on chat/);
+});
+
+it("a live feed's next messages read only the (chat_id, seq) index", async () => {
+  const [chat] = await someChats(1);
+  const text = await plan(AFTER, [chat, 10, 100]);
+  expect(text).not.toMatch(/Seq Scan/);
+  expect(text).toMatch(/(Index Scan using|Bitmap Index Scan on) message_chat_id_seq_unique/);
 });

@@ -9,6 +9,7 @@ import {
   isObjectType,
   Kind,
 } from 'graphql';
+import type { PromiseOrValue } from 'graphql/jsutils/PromiseOrValue';
 import type { Viewer } from '../auth/viewer';
 import type { Metrics } from '../metrics/metrics';
 import { SubscribeErrors } from './errors';
@@ -59,14 +60,14 @@ export async function subscribe(args: ExecutionArgs, context: (viewer: Viewer) =
  * (MessageSubscriptions shares one database read among them; see message.subscription.ts). Events are the keys of
  * a WeakMap, so an entry lives exactly as long as its event object is held by some subscriber.
  */
-const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+const executions = new WeakMap<object, Map<string, PromiseOrValue<ExecutionResult>>>();
 
-function executeShared(args: ExecutionArgs, key: string, event: object, context: () => object): Promise<ExecutionResult> {
+function executeShared(args: ExecutionArgs, key: string, event: object, context: () => object): PromiseOrValue<ExecutionResult> {
   let byOperation = executions.get(event);
   if (!byOperation) executions.set(event, (byOperation = new Map()));
   let result = byOperation.get(key);
   if (!result) {
-    result = Promise.resolve(execute({ ...args, rootValue: event, contextValue: context() }));
+    result = execute({ ...args, rootValue: event, contextValue: context() });
     byOperation.set(key, result);
   }
   return result;

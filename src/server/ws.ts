@@ -25,6 +25,8 @@ export const WS_CONNECTION_INIT_TIMEOUT_MS = 3_000;
  * still reading its chat holds a database connection however soon it is completed.
  */
 export const WS_MAX_OPERATIONS = 100;
+/** Bytes queued for a socket past which a subscription waits for its frames to be written before its next event. */
+export const WS_SEND_HIGH_WATER = 64 * 1024;
 /** On shutdown, a client that has not completed the close handshake by then is cut off (ws itself waits 30 s). */
 export const WS_CLOSE_GRACE_MS = 3_000;
 
@@ -113,11 +115,13 @@ export function createWebSocketServer(options: {
   wsServer.on('connection', (socket, request) => {
     metrics.websocketOpened();
     socket.once('close', () => metrics.websocketClosed());
-    serve(socket, request, server, logger);
+    serve(socket, server, logger);
   });
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+  const pinging = keepAlive(wsServer);
   return {
     close: async () => {
+      clearInterval(pinging);
       const cutOff = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), WS_CLOSE_GRACE_MS);
       wsServer.clients.forEach((socket) => socket.close(1001, 'Going away')); // ws waits for them to close
       await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
@@ -127,49 +131,62 @@ export function createWebSocketServer(options: {
 }
 
 /**
+ * Pings every socket every WS_KEEP_ALIVE_MS and terminates one that has not answered the ping before: one timer for
+ * all sockets rather than one each (bench W7, W10: memory per socket).
+ */
+function keepAlive(wsServer: WebSocketServer): NodeJS.Timeout {
+  const waiting = new WeakSet<WebSocket>();
+  wsServer.on('connection', (socket) => socket.on('pong', () => waiting.delete(socket)));
+  return setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (waiting.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      waiting.add(socket);
+      socket.ping();
+    }
+  }, WS_KEEP_ALIVE_MS);
+}
+
+/**
  * One socket, as graphql-ws's own `useServer` serves it, but logging through pino: what a client causes (a frame
  * over the size limit, a malformed frame: ws closes the socket with the fitting code) at debug, one line per
  * socket; only a failure of our own at error. useServer prints a stack trace to the console for each.
+ *
+ * A subscription's `handle` runs until the subscription ends; the listener passes it the frame as a string and does
+ * not wait for it, so that no frame's Buffer stays referenced for that long. The HTTP upgrade request is not kept.
  */
-function serve(socket: WebSocket, request: IncomingMessage, server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, Extra>>, logger: Logger): void {
+function serve(socket: WebSocket, server: ReturnType<typeof makeServer<Record<string, unknown> | undefined, Extra>>, logger: Logger): void {
   socket.on('error', (error) => logger.debug({ err: error }, 'websocket closed on a client error'));
-  let answeredPing = true;
-  socket.on('pong', () => (answeredPing = true));
-  const keepAlive = setInterval(() => {
-    if (!answeredPing) return socket.terminate();
-    answeredPing = false;
-    socket.ping();
-  }, WS_KEEP_ALIVE_MS);
+  const failed = (error: unknown) => {
+    logger.error({ err: error }, 'websocket message handling failed');
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  };
   const closed = server.opened(
     {
       protocol: socket.protocol,
-      // A socket that went away meanwhile takes no more messages, and that is no failure.
-      send: (data) => new Promise((resolve) => (socket.readyState === socket.OPEN ? socket.send(data, () => resolve()) : resolve())),
+      // A socket that went away meanwhile takes no more messages, and that is no failure. A subscription's next event
+      // waits for this send only once the socket has WS_SEND_HIGH_WATER bytes queued: a slow client holds back its own
+      // subscriptions rather than filling the server's memory, and a fast one costs no wait per message (bench W7).
+      send: (data) => {
+        if (socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount < WS_SEND_HIGH_WATER) return socket.send(data);
+        return new Promise((resolve) => socket.send(data, () => resolve()));
+      },
       close: (code, reason) => socket.close(code, reason),
-      onMessage: (handle) =>
-        socket.on('message', async (data) => {
-          try {
-            await handle(String(data));
-          } catch (error) {
-            logger.error({ err: error }, 'websocket message handling failed');
-            socket.close(CloseCode.InternalServerError, 'Internal server error');
-          }
-        }),
+      onMessage: (handle) => socket.on('message', (data) => void handle(String(data)).catch(failed)),
     },
-    { socket, request },
+    { socket },
   );
-  socket.once('close', (code, reason) => {
-    clearInterval(keepAlive);
-    void closed(code, String(reason));
-  });
+  socket.once('close', (code, reason) => void closed(code, String(reason)));
 }
 
 type VerifyDone = (allowed: boolean, status?: number, reason?: string, headers?: Record<string, string>) => void;
 
-/** What a socket carries: its request, and what onConnect learned from its token (built once per socket). */
+/** What a socket carries: what onConnect learned from its token (built once per socket). */
 interface Extra {
   socket: WebSocket;
-  request: IncomingMessage;
   viewer?: Viewer;
   subscriptionContext?: { viewer: Viewer };
   expiry?: NodeJS.Timeout;

@@ -47,6 +47,12 @@ export const RANGES = `
   ) as "message"
   order by "range"."i", "message"."seq"`;
 
+/**
+ * A live feed's next messages (one read per event for all the feeds at that position; bench W10 posts 200 a second
+ * into 2,000 chats): written out, as the other hot reads, rather than built by the query builder on every call.
+ */
+export const AFTER = `select * from "message" where "chat_id" = ? and "seq" > ? order by "seq" limit ?`;
+
 export class MessageRepository {
   constructor(private readonly em: EntityManager) {}
 
@@ -64,14 +70,8 @@ export class MessageRepository {
   }
 
   /** Up to `limit` messages after `afterSeq`, in seq order: what a live feed has not delivered yet. */
-  findAfter(chatId: string, afterSeq: number, limit: number): Promise<Message[]> {
-    return this.em
-      .createQueryBuilder(Message)
-      .select('*')
-      .where({ chatId, seq: { $gt: afterSeq } })
-      .orderBy({ seq: 'asc' })
-      .limit(limit)
-      .execute('all');
+  async findAfter(chatId: string, afterSeq: number, limit: number): Promise<Message[]> {
+    return toRows(this.em, Message, await this.em.execute(AFTER, [chatId, afterSeq, limit]));
   }
 
   /** The message stored under this idempotency key, if any. */

@@ -125,8 +125,11 @@ class ChatFeed implements AsyncIterableIterator<Message> {
   private nextUnread = 0;
   private wake?: () => void;
   private closed = false;
-  /** Aborted by return(): cuts short a wait before repeating a failed read. */
-  private readonly stopped = new AbortController();
+  /**
+   * Aborted by return(): cuts short a wait before repeating a failed read. Made at the first failure, not with every
+   * feed: thousands of feeds are held at once (bench W10), and aborting makes an error object each.
+   */
+  private stopped?: AbortController;
 
   constructor(
     private readonly readAfter: (seq: number) => Promise<readonly Message[]>,
@@ -179,7 +182,7 @@ class ChatFeed implements AsyncIterableIterator<Message> {
     this.closed = true;
     this.unread = [];
     this.stopListening.forEach((stop) => stop());
-    this.stopped.abort();
+    this.stopped?.abort();
     this.wake?.();
     return DONE;
   }
@@ -217,6 +220,7 @@ class ChatFeed implements AsyncIterableIterator<Message> {
             `The database has been unavailable for ${FEED_READ_RETRY_LIMIT_MS / 1000} s; subscribe again with afterSeq ${this.position} to continue`,
           );
         }
+        this.stopped ??= new AbortController();
         await sleep(wait, undefined, { signal: this.stopped.signal }).catch(() => undefined);
       }
     }
