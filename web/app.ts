@@ -348,7 +348,8 @@ async function loadOlder(current: Session, open: OpenChat) {
 function showNew(current: Session, open: OpenChat, message: ChatMessageFragment) {
   const list = view.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  if (message.clientMessageId) list.querySelector(`[data-client-id="${message.clientMessageId}"]`)?.remove();
+  // Any client may set the key (quotes and brackets too): escaped, so it cannot break the selector and stop the feed.
+  if (message.clientMessageId) list.querySelector(`[data-client-id="${CSS.escape(message.clientMessageId)}"]`)?.remove();
   list.insertBefore(messageElement(current, message), list.querySelector('.pending'));
   open.newestSeq = message.seq;
   if (atBottom) list.scrollTop = list.scrollHeight;
