@@ -161,6 +161,18 @@ describeWithBrowser('the chat page, with alice and bob in two browsers', () => {
     }
   });
 
+  it('says so when signing in gets no answer (offline), instead of failing silently', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(origin());
+    await context.setOffline(true);
+    await page.fill('#name-form input[name=userId]', 'dora');
+    await page.click('#name-form button');
+    await page.waitForSelector('#sign-in-error:text("The server did not answer")');
+    await context.close();
+  });
+
   it('signs out, the tab forgetting the token; signs in with a pasted token', async () => {
     await bob.click('#sign-out');
     await bob.waitForSelector('#name-form', { state: 'visible' });

@@ -141,10 +141,15 @@ function signOut(error = '') {
 byId<HTMLFormElement>('name-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const userId = new FormData(event.target as HTMLFormElement).get('userId') as string;
-  const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
-  const body = (await response.json()) as { token?: string; errors?: { message: string }[] };
+  let body: { token?: string; errors?: { message: string }[] };
+  try {
+    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
+    body = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] })); // a proxy's HTML page
+  } catch (error) {
+    return showSignIn(`The server did not answer (${messageOf(error)})`);
+  }
   if (body.token) return signIn(body.token);
-  showSignIn(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+  showSignIn(body.errors?.[0]?.message ?? 'No token in the answer');
 });
 
 byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
