@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { SayDocument } from './generated/graphql';
+import { PostMessageDocument, SayDocument } from './generated/graphql';
 import { range } from '../src/testing/fixtures';
 import { dataOf, startTestApp, type TestApp } from '../src/testing/harness';
 
@@ -150,6 +150,27 @@ describeWithBrowser('the chat page, with alice and bob in two browsers', () => {
     expect(await seqsShown(alice)).toEqual(range(1, 7 + older));
     await alice.$eval('#messages', (list) => (list.scrollTop = 0)); // the page kept the view in place: show the top
     await shot(alice, '06-alice-scrolled-back');
+  });
+
+  it("shows a live message whatever its clientMessageId holds (another client's key with quotes and brackets)", async () => {
+    const input = { chatId: withBob, text: 'From a client with odd keys', clientMessageId: 'a "quoted"] key' };
+    const { seq } = dataOf(await t.as('alice').request(PostMessageDocument, { input })).postMessage;
+    for (const page of [alice, bob]) {
+      await untilSeq(page, seq);
+      expect(await page.textContent(`#messages [data-seq="${seq}"] .text`)).toBe(input.text);
+    }
+  });
+
+  it('says so when signing in gets no answer (offline), instead of failing silently', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(origin());
+    await context.setOffline(true);
+    await page.fill('#name-form input[name=userId]', 'dora');
+    await page.click('#name-form button');
+    await page.waitForSelector('#sign-in-error:text("The server did not answer")');
+    await context.close();
   });
 
   it('signs out, the tab forgetting the token; signs in with a pasted token', async () => {

@@ -141,10 +141,15 @@ function signOut(error = '') {
 byId<HTMLFormElement>('name-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const userId = new FormData(event.target as HTMLFormElement).get('userId') as string;
-  const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
-  const body = (await response.json()) as { token?: string; errors?: { message: string }[] };
+  let body: { token?: string; errors?: { message: string }[] };
+  try {
+    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
+    body = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] })); // a proxy's HTML page
+  } catch (error) {
+    return showSignIn(`The server did not answer (${messageOf(error)})`);
+  }
   if (body.token) return signIn(body.token);
-  showSignIn(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
+  showSignIn(body.errors?.[0]?.message ?? 'No token in the answer');
 });
 
 byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
@@ -348,7 +353,8 @@ async function loadOlder(current: Session, open: OpenChat) {
 function showNew(current: Session, open: OpenChat, message: ChatMessageFragment) {
   const list = view.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  if (message.clientMessageId) list.querySelector(`[data-client-id="${message.clientMessageId}"]`)?.remove();
+  // Any client may set the key (quotes and brackets too): escaped, so it cannot break the selector and stop the feed.
+  if (message.clientMessageId) list.querySelector(`[data-client-id="${CSS.escape(message.clientMessageId)}"]`)?.remove();
   list.insertBefore(messageElement(current, message), list.querySelector('.pending'));
   open.newestSeq = message.seq;
   if (atBottom) list.scrollTop = list.scrollHeight;
