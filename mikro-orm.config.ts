@@ -31,10 +31,15 @@ export function ormConfig({ databaseUrl, poolSize = 10, timeoutMs, onQuery, logg
     // A stuck lock or a database that does not answer must not hold requests for ever (SERVICE_UNAVAILABLE instead);
     // knex, under the ORM, prints its warnings with console.log ("Connection Error: ..." for every dropped connection).
     driverOptions: {
-      ...(timeoutMs && {
-        acquireConnectionTimeout: timeoutMs,
-        connection: { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, lock_timeout: timeoutMs },
-      }),
+      ...(timeoutMs && { acquireConnectionTimeout: timeoutMs }),
+      connection: {
+        ...(timeoutMs && { connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, lock_timeout: timeoutMs }),
+        // The repositories' statements are prepared once per connection (src/db/rows.ts). Planned without their
+        // values, they are planned once too: PostgreSQL's default would plan a read of one chat afresh on every call,
+        // as the generic plan's estimate for an array of unknown length is higher. test/plans.test.ts checks that
+        // the hot reads' generic plans use only the primary-key and (chat_id, seq) indexes.
+        options: '-c plan_cache_mode=force_generic_plan',
+      },
       ...(logger && { log: knexLog(logger) }),
     },
     // Entities are never changed and flushed (the services write with SQL): skip the per-property accessors the

@@ -1,8 +1,8 @@
 /**
  * The ceiling Parley is measured against: node:http + pg, hand-written SQL, no GraphQL library and no ORM.
  * It accepts the bench's GraphQL request bodies, dispatches on operationName and answers the same JSON as Parley,
- * doing the same database work (same statements, same row lock and transaction for seq allocation, membership
- * folded into them the same way). Bearer tokens are checked as Parley checks them: jose's jwtVerify (HS256, exp
+ * doing the same database work (same statements, sent as named prepared statements and planned generically as
+ * Parley's are, same row lock and transaction for seq allocation, membership folded into them the same way). Bearer tokens are checked as Parley checks them: jose's jwtVerify (HS256, exp
  * and sub required) behind a bounded cache of verified tokens by token text, never used past exp. It serves users
  * (the bench's callers); a service token may only post.
  * For W7 and W9 it speaks just enough of graphql-transport-ws to broadcast each committed message to a chat's
@@ -26,7 +26,8 @@ const { values: args } = parseArgs({
     'auth-secret': { type: 'string' },
   },
 });
-const pool = new Pool({ connectionString: args['database-url'], max: Number(args.pool) });
+// Planned as Parley's connections plan their prepared statements (mikro-orm.config.ts).
+const pool = new Pool({ connectionString: args['database-url'], max: Number(args.pool), options: '-c plan_cache_mode=force_generic_plan' });
 if (!args['auth-secret'] || Buffer.byteLength(args['auth-secret']) < 32) throw new Error('--auth-secret of at least 32 bytes is required');
 const secret = new TextEncoder().encode(args['auth-secret']);
 
@@ -39,6 +40,17 @@ interface MessageRow {
   system: boolean;
   created_at: Date;
   client_message_id: string | null;
+}
+
+/**
+ * Every statement goes under a name, as Parley's repositories send theirs: PostgreSQL parses each text once per
+ * connection and then only binds and executes it.
+ */
+const names = new Map<string, string>();
+function named(text: string, values: unknown[]) {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `baseline_${names.size}`));
+  return { name, text, values };
 }
 
 class BadRequest extends Error {}
@@ -155,9 +167,9 @@ const BY_ACTIVITY = `
   limit $4`;
 
 async function insertNext(client: Pool | PoolClient, m: MessageRow, viewer: Viewer): Promise<MessageRow> {
-  const { rows } = await client.query(INSERT_NEXT, [
+  const { rows } = await client.query(named(INSERT_NEXT, [
     m.chat_id, m.id, m.sender, m.text, m.system, m.created_at, m.client_message_id, viewer.service, viewer.userId,
-  ]);
+  ]));
   if (!rows[0]) throw new BadRequest(`chat ${m.chat_id} does not exist`);
   return { ...m, seq: rows[0].seq };
 }
@@ -185,10 +197,10 @@ async function postMessage({ input }: any, viewer: Viewer) {
       ? { message: await insertNext(pool, draft, viewer), created: true }
       : await transaction(async (client) => {
           const { rows } = viewer.service
-            ? await client.query('select 1 from chat where id = $1 for update', [chatId])
-            : await client.query('select 1 from chat join member on member.chat_id = chat.id and member.user_id = $2 where chat.id = $1 for update of chat', [chatId, viewer.userId]);
+            ? await client.query(named('select 1 from chat where id = $1 for update', [chatId]))
+            : await client.query(named('select 1 from chat join member on member.chat_id = chat.id and member.user_id = $2 where chat.id = $1 for update of chat', [chatId, viewer.userId]));
           if (!rows[0]) throw new BadRequest(`chat ${chatId} does not exist`);
-          const stored = await client.query('select * from message where chat_id = $1 and client_message_id = $2', [chatId, content.clientMessageId]);
+          const stored = await client.query(named('select * from message where chat_id = $1 and client_message_id = $2', [chatId, content.clientMessageId]));
           if (stored.rows[0]) return { message: stored.rows[0] as MessageRow, created: false };
           return { message: await insertNext(client, draft, viewer), created: true };
         });
@@ -206,9 +218,9 @@ async function startChat({ firstMessage }: any, viewer: Viewer) {
   const chat = { id: randomUUID(), created_at: new Date(), message_count: content ? 1 : 0 };
   const params = [chat.id, chat.created_at, chat.message_count, [owner], ['OWNER'], [chat.message_count]];
   if (content) {
-    await pool.query(`${INSERT_CHAT} ${INSERT_FIRST_MESSAGE}`, [...params, randomUUID(), content.sender, content.text, content.system, content.clientMessageId]);
+    await pool.query(named(`${INSERT_CHAT} ${INSERT_FIRST_MESSAGE}`, [...params, randomUUID(), content.sender, content.text, content.system, content.clientMessageId]));
   } else {
-    await pool.query(`${INSERT_CHAT} select 1`, params);
+    await pool.query(named(`${INSERT_CHAT} select 1`, params));
   }
   return { startChat: { id: chat.id, createdAt: chat.created_at.toISOString(), messageCount: chat.message_count } };
 }
@@ -222,7 +234,7 @@ interface ChatRow {
 }
 
 async function chatsById(ids: string[], viewer: Viewer): Promise<Map<string, ChatRow>> {
-  const { rows } = await pool.query(VISIBLE, [user(viewer), ids]);
+  const { rows } = await pool.query(named(VISIBLE, [user(viewer), ids]));
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -230,10 +242,10 @@ async function chatsById(ids: string[], viewer: Viewer): Promise<Map<string, Cha
 async function newestMessages(chats: { id: string; message_count: number }[]): Promise<Map<string, MessageRow>> {
   const withMessages = chats.filter((chat) => chat.message_count > 0);
   if (withMessages.length === 0) return new Map();
-  const { rows } = await pool.query(
+  const { rows } = await pool.query(named(
     `select m.* from message m join unnest($1::uuid[], $2::int[]) as k(chat_id, seq) on m.chat_id = k.chat_id and m.seq = k.seq`,
     [withMessages.map((c) => c.id), withMessages.map((c) => c.message_count)],
-  );
+  ));
   return new Map(rows.map((row: MessageRow) => [row.chat_id, row]));
 }
 
@@ -275,10 +287,10 @@ async function lastPage({ chatId }: any, viewer: Viewer) {
   const chat = await existingChat(chatId, viewer);
   const start = Math.max(1, chat.message_count - 49);
   const end = chat.message_count;
-  const { rows } = await pool.query<MessageRow>(
+  const { rows } = await pool.query<MessageRow>(named(
     'select * from message where chat_id = $1 and seq >= $2 and seq <= $3 order by seq asc',
     [chat.id, start, end],
-  );
+  ));
   return {
     messages: {
       nodes: rows.map((m) => ({ id: m.id, seq: m.seq, sender: m.sender, text: m.text, createdAt: m.created_at.toISOString() })),
@@ -294,7 +306,7 @@ async function lastPage({ chatId }: any, viewer: Viewer) {
 
 /** `myChats(first: 20)`: the page (one more row tells hasNextPage) and the newest message of each, two statements. */
 async function myChats(_variables: unknown, viewer: Viewer) {
-  const found: ChatRow[] = (await pool.query(BY_ACTIVITY, [user(viewer), new Date(8.64e15), 'ffffffff-ffff-ffff-ffff-ffffffffffff', 21])).rows;
+  const found: ChatRow[] = (await pool.query(named(BY_ACTIVITY, [user(viewer), new Date(8.64e15), 'ffffffff-ffff-ffff-ffff-ffffffffffff', 21]))).rows;
   const page = found.slice(0, 20);
   const newest = await newestMessages(page);
   return { myChats: { nodes: page.map((chat) => inboxChat(chat, newest.get(chat.id))) } };
@@ -383,16 +395,16 @@ function sendMessage(m: MessageRow) {
  */
 async function notifyInboxes(chatId: string) {
   try {
-    const { rows: members } = await pool.query('select user_id from member where chat_id = $1', [chatId]);
+    const { rows: members } = await pool.query(named('select user_id from member where chat_id = $1', [chatId]));
     const listening = members.map((m) => m.user_id as string).filter((userId) => inboxes.get(userId)?.size);
     if (listening.length === 0) return;
-    const { rows } = await pool.query(
+    const { rows } = await pool.query(named(
       `select member.user_id, chat.*, member.last_read_seq, message.text
        from member join chat on chat.id = member.chat_id
        left join message on message.chat_id = chat.id and message.seq = chat.message_count
        where member.chat_id = $1 and member.user_id = any($2::text[])`,
       [chatId, listening],
-    );
+    ));
     for (const row of rows) {
       const payload = JSON.stringify({
         data: { inboxUpdated: { chatId, reason: 'MESSAGE', chat: inboxChat(row, row.text === null ? undefined : row) } },

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { EntityClass, EntityManager, Transaction } from '@mikro-orm/postgresql';
+import type { Client } from 'pg';
 
 /**
  * Database rows as plain objects of the entity's shape, mapped column to property by the ORM's own metadata, but
@@ -17,21 +19,40 @@ export function toRows<T extends object>(em: EntityManager, entity: EntityClass<
  */
 export type Row<T> = { [K in keyof T]: T[K] };
 
-/** Runs written-out SQL, inside `trx` when given. */
-export type Sql = (query: string, params: unknown[]) => Promise<Record<string, any>[]>;
-
 /**
- * Not em.transactional: that one would switch on AsyncLocalStorage, which then tracks every promise of the process
- * for good (a few percent of all CPU; see bench/README.md). The connection's own transactions do not.
+ * A repository's written-out SQL, with `$n` parameters. pg sends it under its name, so PostgreSQL parses it once per
+ * connection and afterwards only binds and executes it (the name comes from the text: one text, one name).
  */
-export function sqlIn(em: EntityManager, trx?: Transaction): Sql {
-  return (query, params) => em.getConnection().execute(query, params, 'all', trx);
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function statement(text: string): Statement {
+  return { name: `parley_${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`, text };
 }
 
 /**
- * A PostgreSQL array literal, sent as one parameter (the ORM would otherwise expand an array into one parameter per
- * element). Strings are quoted and escaped, so any text is safe; numbers go as they are.
+ * Runs a statement on a connection of the ORM's pool (the transaction's own when `trx` is given), straight through
+ * pg: the ORM's `execute` would inline the values and send a new statement text every time. Logged as the ORM logs
+ * its queries (the statement counts of test/batching.test.ts).
+ *
+ * Not em.transactional for transactions: that one would switch on AsyncLocalStorage, which then tracks every promise
+ * of the process for good (a few percent of all CPU; see bench/README.md). The connection's own transactions do not.
  */
-export function pgArray(values: readonly (string | number)[]): string {
-  return `{${values.map((v) => (typeof v === 'number' ? v : `"${v.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
+export async function execute(em: EntityManager, { name, text }: Statement, values: unknown[], trx?: Transaction): Promise<Record<string, any>[]> {
+  const pool = (trx ?? em.getConnection().getKnex()).client;
+  const logger = em.config.getLogger();
+  const started = Date.now();
+  const connection: Client = await pool.acquireConnection();
+  try {
+    const { rows } = await connection.query({ name, text, values });
+    logger.logQuery({ query: text, level: 'info', took: Date.now() - started, results: rows.length });
+    return rows;
+  } catch (error) {
+    logger.logQuery({ query: text, level: 'error', took: Date.now() - started });
+    throw error;
+  } finally {
+    await pool.releaseConnection(connection);
+  }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager, Transaction } from '@mikro-orm/postgresql';
-import { pgArray, sqlIn, toRows } from '../../db/rows';
+import { execute, statement, toRows } from '../../db/rows';
 import { type ChatRole, Member } from './member.entity';
 
 export const INBOX_FAN_OUT = 'inbox fan-out';
@@ -12,15 +12,22 @@ export interface NewMember {
 
 // Membership changes are rare and small: the QueryBuilder says them where it can. Reads by many chats at once and
 // inserts that skip existing members are written out (array parameters, ON CONFLICT DO NOTHING ... RETURNING).
+const BY_CHATS = statement('select * from "member" where "chat_id" = any($1::uuid[]) order by "joined_at", "user_id"');
+const USER_IDS = statement(`/* ${INBOX_FAN_OUT} */ select "user_id" from "member" where "chat_id" = $1`);
+const ROLE = statement('select "role" from "member" where "chat_id" = $1 and "user_id" = $2');
+const COUNT = statement('select count(*)::int as "n" from "member" where "chat_id" = $1');
+const ADD = statement(`
+  insert into "member" ("chat_id", "user_id", "role", "joined_at", "last_read_seq")
+  select $1, "user_id", $2, $3, 0 from unnest($4::text[]) as "new"("user_id")
+  on conflict do nothing returning "user_id"`);
+const REMOVE = statement('delete from "member" where "chat_id" = $1 and "user_id" = any($2::text[]) returning "user_id"');
+
 export class MemberRepository {
   constructor(private readonly em: EntityManager) {}
 
   /** Members of each chat, by joinedAt (then user id). */
   async findByChats(chatIds: readonly string[]): Promise<Member[][]> {
-    const rows = await this.em.execute(
-      'select * from "member" where "chat_id" = any(?::uuid[]) order by "joined_at", "user_id"',
-      [pgArray(chatIds)],
-    );
+    const rows = await execute(this.em, BY_CHATS, [chatIds]);
     const byChat = new Map<string, Member[]>(chatIds.map((id) => [id, []]));
     for (const member of toRows(this.em, Member, rows)) byChat.get(member.chatId)?.push(member);
     return chatIds.map((id) => byChat.get(id)!);
@@ -31,37 +38,29 @@ export class MemberRepository {
    * request: the SQL says so (INBOX_FAN_OUT) for whoever reads the statement log.
    */
   async userIdsOf(chatId: string): Promise<string[]> {
-    const rows = await this.em.execute(`/* ${INBOX_FAN_OUT} */ select "user_id" from "member" where "chat_id" = ?`, [chatId]);
+    const rows = await execute(this.em, USER_IDS, [chatId]);
     return rows.map((row) => row.user_id);
   }
 
   async roleOf(chatId: string, userId: string, trx?: Transaction): Promise<ChatRole | null> {
-    const [row] = await sqlIn(this.em, trx)('select "role" from "member" where "chat_id" = ? and "user_id" = ?', [chatId, userId]);
+    const [row] = await execute(this.em, ROLE, [chatId, userId], trx);
     return row ? (row.role as ChatRole) : null;
   }
 
   async count(chatId: string, trx: Transaction): Promise<number> {
-    const [row] = await sqlIn(this.em, trx)('select count(*)::int as "n" from "member" where "chat_id" = ?', [chatId]);
+    const [row] = await execute(this.em, COUNT, [chatId], trx);
     return row.n;
   }
 
   /** Adds those of `userIds` who are not members yet; returns the ones added. */
   async add(chatId: string, userIds: readonly string[], role: ChatRole, joinedAt: Date, trx: Transaction): Promise<string[]> {
-    const rows = await sqlIn(this.em, trx)(
-      `insert into "member" ("chat_id", "user_id", "role", "joined_at", "last_read_seq")
-       select ?, "user_id", ?, ?, 0 from unnest(?::text[]) as "new"("user_id")
-       on conflict do nothing returning "user_id"`,
-      [chatId, role, joinedAt, pgArray(userIds)],
-    );
+    const rows = await execute(this.em, ADD, [chatId, role, joinedAt, userIds], trx);
     return rows.map((row) => row.user_id);
   }
 
   /** Removes those of `userIds` who are members; returns the ones removed. */
   async remove(chatId: string, userIds: readonly string[], trx?: Transaction): Promise<string[]> {
-    const rows = await sqlIn(this.em, trx)(
-      'delete from "member" where "chat_id" = ? and "user_id" = any(?::text[]) returning "user_id"',
-      [chatId, pgArray(userIds)],
-    );
+    const rows = await execute(this.em, REMOVE, [chatId, userIds], trx);
     return rows.map((row) => row.user_id);
   }
 
