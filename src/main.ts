@@ -38,6 +38,10 @@ async function start(config: Config): Promise<{ app: App; embedded?: EmbeddedDat
   try {
     const auth = await resolveAuth(config, join(process.cwd(), '.data'));
     const app = await createApp({ ...config, auth, databaseUrl: config.databaseUrl ?? embedded!.url });
+    if (embedded?.stoppedLeftoverPid) {
+      const pid = embedded.stoppedLeftoverPid;
+      app.logger.warn({ pid }, `stopped the embedded PostgreSQL left running by an earlier process (pid ${pid})`);
+    }
     const url = await app.listen();
     app.logger.info({ url, metricsUrl: app.metricsUrl(), embeddedPostgres: Boolean(embedded) }, `Parley is serving GraphQL at ${url}`);
     if (config.webChat) app.logger.info(`Chat page at ${new URL('/', url)}`);

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -148,13 +148,32 @@ describe('SIGTERM', () => {
   });
 });
 
+/** The pids of the PostgreSQL servers running on a data folder, as their command lines say (a zombie's is empty). */
+async function serversOn(dataDir: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const commandLines = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+  return pids.filter((_, i) => commandLines[i].includes(`\0-D\0${dataDir}\0`)).map(Number);
+}
+
+/** The OS user the embedded PostgreSQL runs as: `postgres` when started as root, else this one. */
+function serverUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+  return { uid: id('-u'), gid: id('-g') };
+}
+
 describe('SIGTERM with the embedded PostgreSQL', () => {
   let cwd: string;
+  let dataDir: string;
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), 'parley-lifecycle-'));
+    dataDir = join(cwd, '.data', 'postgres');
     await chmod(cwd, 0o755); // as root, the database runs as `postgres`, which must reach .data inside
   });
   afterAll(() => rm(cwd, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const pid of await serversOn(dataDir)) process.kill(pid, 'SIGKILL'); // none left running by a failed test
+  });
 
   it('that cannot start (its port taken) says so, with its last log lines and the variable to change', async () => {
     const taken = createServer().listen(0, '127.0.0.1');
@@ -187,5 +206,47 @@ describe('SIGTERM with the embedded PostgreSQL', () => {
     expect(await again.exited).toEqual({ code: 0, signal: null });
     expect(again.messages.at(-1)).toBe('stopped');
     expect(dataOf(stored).messages.nodes.map((m) => m.seq)).toEqual(acknowledgedSeqs(result.answers));
+  });
+
+  it('started again after its process was killed (kill -9), stops the database left running, serves the data from before; SIGTERM then stops everything', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const killed = await startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd });
+    const chatId = dataOf(await graphql(killed.url, StartChatDocument, {})).startChat.id;
+    dataOf(await graphql(killed.url, PostMessageDocument, { input: { chatId, sender: 's', text: 'before the crash' } }));
+    killed.process.kill('SIGKILL');
+    await killed.exited;
+    const [leftover] = await serversOn(dataDir);
+    expect(leftover).toBeDefined(); // nothing stopped it: the process had no chance to
+    const again = await startServer({ EMBEDDED_PG_PORT: String(port) }, { cwd });
+    expect(again.messages).toContain(`stopped the embedded PostgreSQL left running by an earlier process (pid ${leftover})`);
+    const stored = await graphql<{ messages: { nodes: { text: string }[] } }, { chatId: string }>(
+      again.url,
+      'query ($chatId: ID!) { messages(chatId: $chatId, first: 10) { nodes { text } } }',
+      { chatId },
+    );
+    again.process.kill('SIGTERM');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(dataOf(stored).messages.nodes.map((m) => m.text)).toEqual(['before the crash']);
+    expect(await serversOn(dataDir)).toEqual([]);
+  });
+
+  it('whose lock file names a live process that is no server of its data (a reused pid) leaves that process alone and names the lock file', async () => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const lockFile = join(dataDir, 'postmaster.pid');
+    const first = await startServer({ EMBEDDED_PG_PORT: port }, { cwd }); // a data folder made and cleanly stopped
+    first.process.kill('SIGTERM');
+    await first.exited;
+    const other = spawn('sleep', ['60'], serverUser()); // PostgreSQL refuses a lock file naming a live process it may signal
+    await once(other, 'spawn');
+    await writeFile(lockFile, `${other.pid}\n${dataDir}\n`);
+    try {
+      const failure = startServer({ EMBEDDED_PG_PORT: port }, { cwd });
+      await expect(failure).rejects.toThrow('lock file "postmaster.pid" already exists');
+      await expect(failure).rejects.toThrow(`Another process holds the data folder (its pid is the first line of ${lockFile})`);
+      expect([other.exitCode, other.signalCode]).toEqual([null, null]);
+    } finally {
+      other.kill();
+      await rm(lockFile);
+    }
   });
 });

