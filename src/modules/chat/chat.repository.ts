@@ -23,7 +23,9 @@ export const VISIBLE_TO_USER = statement(`
   select "chat".*, "member"."last_read_seq" as "viewerLastReadSeq"
   from unnest($1::uuid[]) as "wanted"("id")
   cross join lateral (select * from "chat" where "chat"."id" = "wanted"."id" limit 1) as "chat"
-  join "member" on "member"."chat_id" = "chat"."id" and "member"."user_id" = $2`);
+  cross join lateral (
+    select "last_read_seq" from "member" where "member"."chat_id" = "wanted"."id" and "member"."user_id" = $2 limit 1
+  ) as "member"`);
 /** A service sees every chat and has no read marker. */
 export const VISIBLE_TO_SERVICE = statement(`
   select "chat".*, 0 as "viewerLastReadSeq"
@@ -36,7 +38,7 @@ const LOCK_FOR_USER = statement(
 );
 const LOCK_FOR_SERVICE = statement('select 1 from "chat" where "id" = $1 for update');
 
-/** The user's chats by activity, newest first (after a cursor when `after` is put in); member_user_id_index finds them. */
+/** The user's chats by activity, newest first (after a cursor when `after` is put in); member_user_id_chat_id_index finds them. */
 const BY_ACTIVITY = (after: string) =>
   statement(`
   select "chat".*, "member"."last_read_seq" as "viewerLastReadSeq"

@@ -11,7 +11,7 @@ registerEnumType(ChatRole, { name: 'ChatRole' });
 /** A user's membership of a chat, with its read marker. The key starts with chat_id, as every per-chat table's. */
 @ObjectType('ChatMember', { simpleResolvers: true })
 @Entity({ tableName: 'member' })
-@Index({ properties: ['userId'] })
+@Index({ properties: ['userId', 'chatId'] })
 export class Member {
   @ManyToOne(() => Chat, { primary: true, mapToPk: true, fieldName: 'chat_id', deleteRule: 'cascade' })
   chatId!: string;
