@@ -23,7 +23,11 @@ import { followMessages } from './live-messages';
 const TOKEN_KEY = 'parley.token';
 /** How often the open chat's read markers are read again: the API tells a member only of its own marker moving. */
 const MEMBERS_REFRESH_MS = 2000;
-const SEND_ATTEMPTS = 10;
+/** The longest wait between two tries of a post the server did not answer. */
+const SEND_RETRY_MAX_MS = 10_000;
+/** The server's limits (LIMITS.text in src/modules/message/message.rules.ts, MAX_USER_ID_LENGTH), in characters. */
+const TEXT_LIMIT = 4000;
+const NAME_LIMIT = 100;
 
 type InboxEntry = InboxQuery['myChats']['nodes'][number];
 type Member = NonNullable<MembersQuery['chat']>['members'][number];
@@ -59,12 +63,13 @@ const view = {
   signOut: byId<HTMLButtonElement>('sign-out'),
   inbox: byId<HTMLUListElement>('inbox'),
   inboxError: byId('inbox-error'),
-  placeholder: byId('placeholder'),
-  thread: byId('thread'),
   title: byId('chat-title'),
+  membersToggle: byId<HTMLButtonElement>('members-toggle'),
   messages: byId<HTMLOListElement>('messages'),
   chatError: byId('chat-error'),
-  membersPane: byId('members-pane'),
+  composer: byId<HTMLFormElement>('composer'),
+  text: document.querySelector<HTMLTextAreaElement>('#composer textarea')!,
+  textCount: byId('text-count'),
   members: byId<HTMLUListElement>('members'),
 };
 
@@ -72,6 +77,13 @@ let session: Session | undefined;
 
 /** A failure worth retrying: no answer (the network, a server restarting), or a gateway's or our 502-504. */
 class Unreachable extends Error {}
+
+/** An answer with a GraphQL error: its `extensions.code`, and for RATE_LIMITED the seconds to wait. */
+class Refused extends Error {
+  constructor(message: string, readonly code?: string, readonly retryAfter?: number) {
+    super(message);
+  }
+}
 
 async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, token = session?.token): Promise<R> {
   let response: Response;
@@ -85,10 +97,10 @@ async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, 
     throw new Unreachable(`The server did not answer (${error})`);
   }
   if (response.status >= 502 && response.status <= 504) throw new Unreachable('The server is unavailable for a moment');
-  const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string } }[] };
+  const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[] };
   const error = body.errors?.[0];
   if (error?.extensions?.code === 'UNAUTHENTICATED' && session) signOut('Your token was refused or has expired: sign in again.');
-  if (error || !body.data) throw new Error(error?.message ?? `HTTP ${response.status}`);
+  if (error || !body.data) throw new Refused(error?.message ?? `HTTP ${response.status}`, error?.extensions?.code, error?.extensions?.retryAfter);
   return body.data;
 }
 
@@ -140,10 +152,11 @@ function signOut(error = '') {
 
 byId<HTMLFormElement>('name-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const userId = new FormData(event.target as HTMLFormElement).get('userId') as string;
+  const userId = (new FormData(event.target as HTMLFormElement).get('userId') as string).trim();
+  if (!userId || userId.length > NAME_LIMIT) return showSignIn(`Enter a name of 1 to ${NAME_LIMIT} characters.`);
   let body: { token?: string; errors?: { message: string }[] };
   try {
-    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
+    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
     body = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] })); // a proxy's HTML page
   } catch (error) {
     return showSignIn(`The server did not answer (${messageOf(error)})`);
@@ -159,6 +172,17 @@ byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
 });
 
 view.signOut.addEventListener('click', () => signOut());
+
+// A narrow screen shows one column: the inbox, or the open chat with a back button and its members under a toggle.
+byId('back').addEventListener('click', () => {
+  if (!session) return;
+  closeChat(session);
+  renderInbox(session);
+});
+view.membersToggle.addEventListener('click', () => {
+  const shown = view.chat.classList.toggle('members-open');
+  view.membersToggle.setAttribute('aria-expanded', String(shown));
+});
 
 // ---- the session: one socket for the inbox and the open chat
 
@@ -190,9 +214,6 @@ function start(token: string, userId: string) {
   view.chat.hidden = false;
   view.signOut.hidden = false;
   view.whoami.textContent = `signed in as ${userId}`;
-  view.placeholder.hidden = false;
-  view.thread.hidden = true;
-  view.membersPane.hidden = true;
   followInbox(session);
   void loadInbox();
 }
@@ -280,6 +301,8 @@ const showChatError = (error: unknown) => void (view.chatError.textContent = mes
 function closeChat(current: Session) {
   current.open?.stop();
   current.open = undefined;
+  view.chat.classList.remove('chat-open', 'members-open');
+  view.membersToggle.setAttribute('aria-expanded', 'false');
 }
 
 async function openChat(current: Session, chatId: string) {
@@ -287,9 +310,7 @@ async function openChat(current: Session, chatId: string) {
   const open: OpenChat = { chatId, newestSeq: 0, olderCursor: null, hasOlder: false, loadingOlder: false, markedSeq: 0, members: [], stop: () => {} };
   current.open = open;
   renderInbox(current);
-  view.placeholder.hidden = true;
-  view.thread.hidden = false;
-  view.membersPane.hidden = false;
+  view.chat.classList.add('chat-open');
   view.title.textContent = chatTitle(current, chatId);
   view.messages.replaceChildren();
   view.members.replaceChildren();
@@ -414,36 +435,78 @@ function renderMembers(current: Session, open: OpenChat) {
 
 // ---- the composer
 
-byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
+/** Characters as the server counts them (code points: an emoji is one). */
+const lengthOf = (text: string) => [...text].length;
+
+function showTextCount() {
+  const length = lengthOf(view.text.value.trim());
+  const over = length > TEXT_LIMIT;
+  view.textCount.textContent = over ? `${length} / ${TEXT_LIMIT} characters: too long to send, shorten it by ${length - TEXT_LIMIT}` : length > TEXT_LIMIT * 0.9 ? `${length} / ${TEXT_LIMIT} characters` : '';
+  view.textCount.classList.toggle('error', over);
+}
+
+view.text.addEventListener('input', showTextCount);
+view.text.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return; // Shift+Enter: a new line
   event.preventDefault();
-  const form = event.target as HTMLFormElement;
-  const text = (new FormData(form).get('text') as string).trim();
-  if (!session?.open || !text) return;
-  form.reset();
-  void send(session.open, text);
+  view.composer.requestSubmit();
+});
+
+view.composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = view.text.value.trim();
+  if (!session?.open || !text || lengthOf(text) > TEXT_LIMIT) return; // the count says why
+  view.composer.reset();
+  showTextCount();
+  send(session, session.open.chatId, text);
 });
 
 /**
- * Shows the message as pending until the live feed brings it; a post the server did not answer is sent again with
- * the same clientMessageId, so it is stored once however often it is tried.
+ * Shows the message as pending, below the delivered ones, until the live feed brings it to its place by seq. It is
+ * sent, and sent again while the server does not answer (capped backoff) or asks to wait (RATE_LIMITED), always with
+ * the same clientMessageId: stored once however often it is tried. A refusal that waiting cannot mend (a GraphQL
+ * error such as BAD_USER_INPUT or NOT_FOUND) marks it failed, with "retry" (the same id) and "discard".
  */
-async function send(open: OpenChat, text: string) {
+function send(current: Session, chatId: string, text: string) {
   const clientMessageId = newMessageId();
-  const pending = el('li', { class: 'mine pending', 'data-client-id': clientMessageId }, el('span', { class: 'meta' }, 'sending…'), el('span', { class: 'text' }, text));
+  const meta = el('span', { class: 'meta' });
+  const retry = el('button', { type: 'button' }, 'retry');
+  const discard = el('button', { type: 'button' }, 'discard');
+  const pending = el('li', { class: 'mine pending', 'data-client-id': clientMessageId }, meta, el('span', { class: 'text' }, text), el('span', { class: 'actions' }, retry, discard));
   view.messages.append(pending);
   view.messages.scrollTop = view.messages.scrollHeight;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await request(SendDocument, { chatId: open.chatId, text, clientMessageId });
-      return;
-    } catch (error) {
-      if (!(error instanceof Unreachable) || attempt === SEND_ATTEMPTS) {
-        pending.classList.add('failed');
-        pending.querySelector('.meta')!.textContent = `not sent: ${messageOf(error)}`;
-        return;
+
+  const deliver = async () => {
+    pending.classList.remove('failed');
+    for (let attempt = 0; session === current; attempt++) {
+      meta.textContent = 'sending…';
+      try {
+        return void (await request(SendDocument, { chatId, text, clientMessageId }));
+      } catch (error) {
+        if (error instanceof Refused && error.code === 'RATE_LIMITED') {
+          await countdown(meta, error.retryAfter ?? 1);
+        } else if (error instanceof Unreachable) {
+          meta.textContent = 'waiting for the connection…';
+          await wait(Math.min(500 * 2 ** attempt, SEND_RETRY_MAX_MS));
+        } else {
+          pending.classList.add('failed');
+          meta.textContent = `not sent: ${messageOf(error)}`;
+          pending.scrollIntoView({ block: 'nearest' });
+          return;
+        }
       }
-      await wait(Math.min(500 * attempt, 3000));
     }
+  };
+  retry.addEventListener('click', () => void deliver());
+  discard.addEventListener('click', () => pending.remove());
+  void deliver();
+}
+
+/** Waits `seconds`, counting them down in `meta`. */
+async function countdown(meta: HTMLElement, seconds: number) {
+  for (let left = seconds; left > 0; left--) {
+    meta.textContent = `too many messages: sending in ${left} s`;
+    await wait(1000);
   }
 }
 
