@@ -16,6 +16,14 @@ const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser) process.stderr.write(`${CHROMIUM} is missing: skipped the chat page's browser tests (apt-get install chromium)\n`);
 const describeWithBrowser = hasBrowser ? describe : describe.skip;
 
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    // Playwright gives every launch a fresh, temporary user-data-dir. The machine's network is closed: no
+    // component updates, sync or QUIC probes.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
 /** The seqs of the messages on screen, in the order shown. */
 const seqsShown = (page: Page) => page.$$eval('#messages [data-seq]', (items) => items.map((item) => Number(item.getAttribute('data-seq'))));
 
@@ -69,12 +77,7 @@ describeWithBrowser('the chat page, with alice and bob in two browsers', () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     t = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Playwright gives every launch a fresh, temporary user-data-dir. The machine's network is closed: no
-      // component updates, sync or QUIC probes.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launch();
     [alice, bob] = await Promise.all(
       ['alice', 'bob'].map(async () => {
         const page = await (await browser.newContext({ viewport: { width: 1000, height: 600 } })).newPage();
@@ -348,7 +351,7 @@ describeWithBrowser('the chat page over the post rate limit', () => {
   let browser: Browser;
   beforeAll(async () => {
     t = await startTestApp({ RATE_LIMIT_USER_POSTS: '1/4s' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launch();
   });
   afterAll(async () => {
     await browser?.close();

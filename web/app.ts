@@ -23,8 +23,8 @@ import { followMessages } from './live-messages';
 const TOKEN_KEY = 'parley.token';
 /** How often the open chat's read markers are read again: the API tells a member only of its own marker moving. */
 const MEMBERS_REFRESH_MS = 2000;
-/** The longest wait between two tries of a post the server did not answer. */
-const SEND_RETRY_MAX_MS = 10_000;
+/** The longest wait between two tries to reach the server (the socket's reconnects, a post's resends). */
+const RETRY_MAX_MS = 10_000;
 /** The server's limits (LIMITS.text in src/modules/message/message.rules.ts, MAX_USER_ID_LENGTH), in characters. */
 const TEXT_LIMIT = 4000;
 const NAME_LIMIT = 100;
@@ -193,7 +193,7 @@ function start(token: string, userId: string) {
     // Retry every close (a restart: 1001, the network: 1006), forever, at most 10 s apart.
     shouldRetry: () => true,
     retryAttempts: Infinity,
-    retryWait: (retries) => wait(Math.min(500 * 2 ** retries, 10_000) + Math.random() * 500),
+    retryWait: (retries) => wait(Math.min(500 * 2 ** retries, RETRY_MAX_MS) + Math.random() * 500),
     on: {
       connected: (_socket, _payload, wasRetry) => {
         if (session?.socket !== socket) return; // signed out meanwhile
@@ -441,7 +441,8 @@ const lengthOf = (text: string) => [...text].length;
 function showTextCount() {
   const length = lengthOf(view.text.value.trim());
   const over = length > TEXT_LIMIT;
-  view.textCount.textContent = over ? `${length} / ${TEXT_LIMIT} characters: too long to send, shorten it by ${length - TEXT_LIMIT}` : length > TEXT_LIMIT * 0.9 ? `${length} / ${TEXT_LIMIT} characters` : '';
+  const count = length > TEXT_LIMIT * 0.9 ? `${length} / ${TEXT_LIMIT} characters` : '';
+  view.textCount.textContent = over ? `${count}: too long to send, shorten it by ${length - TEXT_LIMIT}` : count;
   view.textCount.classList.toggle('error', over);
 }
 
@@ -481,13 +482,14 @@ function send(current: Session, chatId: string, text: string) {
     for (let attempt = 0; session === current; attempt++) {
       meta.textContent = 'sending…';
       try {
-        return void (await request(SendDocument, { chatId, text, clientMessageId }));
+        await request(SendDocument, { chatId, text, clientMessageId });
+        return;
       } catch (error) {
         if (error instanceof Refused && error.code === 'RATE_LIMITED') {
           await countdown(meta, error.retryAfter ?? 1);
         } else if (error instanceof Unreachable) {
           meta.textContent = 'waiting for the connection…';
-          await wait(Math.min(500 * 2 ** attempt, SEND_RETRY_MAX_MS));
+          await wait(Math.min(500 * 2 ** attempt, RETRY_MAX_MS));
         } else {
           pending.classList.add('failed');
           meta.textContent = `not sent: ${messageOf(error)}`;
