@@ -307,13 +307,17 @@ describeWithBrowser('the chat page, with alice and bob in two browsers', () => {
     expect(await alice.textContent('#text-count')).toBe('');
   });
 
-  it('a refused post stays on screen with "retry" (the same clientMessageId) and "discard"', async () => {
+  it('a refused post stays on screen, also after opening another chat, with "retry" (the same clientMessageId) and "discard"', async () => {
     const sent = countSends(alice, 'request');
     await alice.fill('#composer textarea', 'A NUL \u0000 the database cannot store');
     await alice.press('#composer textarea', 'Enter');
     const failed = '#messages li.failed .meta:text("not sent: text must be valid Unicode text without NUL characters")';
     await alice.waitForSelector(failed);
     await shot(alice, '11-alice-not-sent');
+    await alice.click(`#inbox li:not([data-chat-id="${withBob}"])`); // another chat and back: the post is still there
+    await alice.waitForSelector(failed, { state: 'detached' });
+    await alice.click(`#inbox [data-chat-id="${withBob}"]`);
+    await alice.waitForSelector(failed);
     await alice.click('#messages li.failed button:text-is("retry")');
     await sent.until(2);
     await alice.waitForSelector(failed);

@@ -51,6 +51,8 @@ interface Session {
   socket: Client;
   inbox: Map<string, InboxEntry>;
   open?: OpenChat;
+  /** The posts not yet seen delivered, by clientMessageId: shown again when their chat is opened again. */
+  unsent: Map<string, HTMLLIElement>;
 }
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -209,7 +211,7 @@ function start(token: string, userId: string) {
       },
     },
   });
-  session = { token, userId, socket, inbox: new Map() };
+  session = { token, userId, socket, inbox: new Map(), unsent: new Map() };
   view.signIn.hidden = true;
   view.chat.hidden = false;
   view.signOut.hidden = false;
@@ -320,6 +322,7 @@ async function openChat(current: Session, chatId: string) {
   if (!history || current.open !== open) return;
   const { messages } = history;
   showOlder(current, open, messages);
+  showUnsent(current, chatId, messages.nodes);
   view.messages.scrollTop = view.messages.scrollHeight;
   if (view.messages.scrollHeight <= view.messages.clientHeight) void loadOlder(current, open); // nothing to scroll yet
   const stopFeed = followMessages(current.socket, {
@@ -374,8 +377,7 @@ async function loadOlder(current: Session, open: OpenChat) {
 function showNew(current: Session, open: OpenChat, message: ChatMessageFragment) {
   const list = view.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  // Any client may set the key (quotes and brackets too): escaped, so it cannot break the selector and stop the feed.
-  if (message.clientMessageId) list.querySelector(`[data-client-id="${CSS.escape(message.clientMessageId)}"]`)?.remove();
+  if (message.clientMessageId) forget(current, message.clientMessageId);
   list.insertBefore(messageElement(current, message), list.querySelector('.pending'));
   open.newestSeq = message.seq;
   if (atBottom) list.scrollTop = list.scrollHeight;
@@ -462,6 +464,18 @@ view.composer.addEventListener('submit', (event) => {
   send(session, session.open.chatId, text);
 });
 
+/** A post of ours this page shows as pending or failed is no longer: delivered or discarded. */
+function forget(current: Session, clientMessageId: string) {
+  current.unsent.get(clientMessageId)?.remove();
+  current.unsent.delete(clientMessageId);
+}
+
+/** The chat's posts still pending or failed go below its messages again, unless the history shows them delivered. */
+function showUnsent(current: Session, chatId: string, delivered: readonly ChatMessageFragment[]) {
+  for (const { clientMessageId } of delivered) if (clientMessageId) forget(current, clientMessageId);
+  view.messages.append(...[...current.unsent.values()].filter((item) => item.dataset.chatId === chatId));
+}
+
 /**
  * Shows the message as pending, below the delivered ones, until the live feed brings it to its place by seq. It is
  * sent, and sent again while the server does not answer (capped backoff) or asks to wait (RATE_LIMITED), always with
@@ -473,7 +487,8 @@ function send(current: Session, chatId: string, text: string) {
   const meta = el('span', { class: 'meta' });
   const retry = el('button', { type: 'button' }, 'retry');
   const discard = el('button', { type: 'button' }, 'discard');
-  const pending = el('li', { class: 'mine pending', 'data-client-id': clientMessageId }, meta, el('span', { class: 'text' }, text), el('span', { class: 'actions' }, retry, discard));
+  const pending = el('li', { class: 'mine pending', 'data-chat-id': chatId }, meta, el('span', { class: 'text' }, text), el('span', { class: 'actions' }, retry, discard));
+  current.unsent.set(clientMessageId, pending);
   view.messages.append(pending);
   view.messages.scrollTop = view.messages.scrollHeight;
 
@@ -483,6 +498,7 @@ function send(current: Session, chatId: string, text: string) {
       meta.textContent = 'sending…';
       try {
         await request(SendDocument, { chatId, text, clientMessageId });
+        if (!pending.isConnected) forget(current, clientMessageId); // its chat is not open: its history will show it
         return;
       } catch (error) {
         if (error instanceof Refused && error.code === 'RATE_LIMITED') {
@@ -500,7 +516,7 @@ function send(current: Session, chatId: string, text: string) {
     }
   };
   retry.addEventListener('click', () => void deliver());
-  discard.addEventListener('click', () => pending.remove());
+  discard.addEventListener('click', () => forget(current, clientMessageId));
   void deliver();
 }
 
