@@ -116,6 +116,7 @@ function liveMessages(url: string, chatId: string, { render, showError }: Screen
     webSocketImpl: WebSocket,
     connectionParams: async () => ({ authorization: `Bearer ${await freshToken()}` }),
     shouldRetry: () => true,
+    retryWait: (retries) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 10_000) * (0.5 + Math.random() / 2))), // at most 10 s apart
   });
   const stop = followMessages(client, { chatId, afterSeq: 0, onMessage: render, onError: showError }); // stop() when done
   // README: end

@@ -23,7 +23,11 @@ import { followMessages } from './live-messages';
 const TOKEN_KEY = 'parley.token';
 /** How often the open chat's read markers are read again: the API tells a member only of its own marker moving. */
 const MEMBERS_REFRESH_MS = 2000;
-const SEND_ATTEMPTS = 10;
+/** The longest wait between two tries to reach the server (the socket's reconnects, a post's resends). */
+const RETRY_MAX_MS = 10_000;
+/** The server's limits (LIMITS.text in src/modules/message/message.rules.ts, MAX_USER_ID_LENGTH), in characters. */
+const TEXT_LIMIT = 4000;
+const NAME_LIMIT = 100;
 
 type InboxEntry = InboxQuery['myChats']['nodes'][number];
 type Member = NonNullable<MembersQuery['chat']>['members'][number];
@@ -47,6 +51,8 @@ interface Session {
   socket: Client;
   inbox: Map<string, InboxEntry>;
   open?: OpenChat;
+  /** The posts not yet seen delivered, by clientMessageId: shown again when their chat is opened again. */
+  unsent: Map<string, HTMLLIElement>;
 }
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,12 +65,13 @@ const view = {
   signOut: byId<HTMLButtonElement>('sign-out'),
   inbox: byId<HTMLUListElement>('inbox'),
   inboxError: byId('inbox-error'),
-  placeholder: byId('placeholder'),
-  thread: byId('thread'),
   title: byId('chat-title'),
+  membersToggle: byId<HTMLButtonElement>('members-toggle'),
   messages: byId<HTMLOListElement>('messages'),
   chatError: byId('chat-error'),
-  membersPane: byId('members-pane'),
+  composer: byId<HTMLFormElement>('composer'),
+  text: document.querySelector<HTMLTextAreaElement>('#composer textarea')!,
+  textCount: byId('text-count'),
   members: byId<HTMLUListElement>('members'),
 };
 
@@ -72,6 +79,13 @@ let session: Session | undefined;
 
 /** A failure worth retrying: no answer (the network, a server restarting), or a gateway's or our 502-504. */
 class Unreachable extends Error {}
+
+/** An answer with a GraphQL error: its `extensions.code`, and for RATE_LIMITED the seconds to wait. */
+class Refused extends Error {
+  constructor(message: string, readonly code?: string, readonly retryAfter?: number) {
+    super(message);
+  }
+}
 
 async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, token = session?.token): Promise<R> {
   let response: Response;
@@ -85,10 +99,10 @@ async function request<R, V>(document: TypedDocumentString<R, V>, variables: V, 
     throw new Unreachable(`The server did not answer (${error})`);
   }
   if (response.status >= 502 && response.status <= 504) throw new Unreachable('The server is unavailable for a moment');
-  const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string } }[] };
+  const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[] };
   const error = body.errors?.[0];
   if (error?.extensions?.code === 'UNAUTHENTICATED' && session) signOut('Your token was refused or has expired: sign in again.');
-  if (error || !body.data) throw new Error(error?.message ?? `HTTP ${response.status}`);
+  if (error || !body.data) throw new Refused(error?.message ?? `HTTP ${response.status}`, error?.extensions?.code, error?.extensions?.retryAfter);
   return body.data;
 }
 
@@ -140,10 +154,11 @@ function signOut(error = '') {
 
 byId<HTMLFormElement>('name-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const userId = new FormData(event.target as HTMLFormElement).get('userId') as string;
+  const userId = (new FormData(event.target as HTMLFormElement).get('userId') as string).trim();
+  if (!userId || userId.length > NAME_LIMIT) return showSignIn(`Enter a name of 1 to ${NAME_LIMIT} characters.`);
   let body: { token?: string; errors?: { message: string }[] };
   try {
-    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: userId.trim() }) });
+    const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
     body = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] })); // a proxy's HTML page
   } catch (error) {
     return showSignIn(`The server did not answer (${messageOf(error)})`);
@@ -160,6 +175,17 @@ byId<HTMLFormElement>('token-form').addEventListener('submit', (event) => {
 
 view.signOut.addEventListener('click', () => signOut());
 
+// A narrow screen shows one column: the inbox, or the open chat with a back button and its members under a toggle.
+byId('back').addEventListener('click', () => {
+  if (!session) return;
+  closeChat(session);
+  renderInbox(session);
+});
+view.membersToggle.addEventListener('click', () => {
+  const shown = view.chat.classList.toggle('members-open');
+  view.membersToggle.setAttribute('aria-expanded', String(shown));
+});
+
 // ---- the session: one socket for the inbox and the open chat
 
 function start(token: string, userId: string) {
@@ -169,7 +195,7 @@ function start(token: string, userId: string) {
     // Retry every close (a restart: 1001, the network: 1006), forever, at most 10 s apart.
     shouldRetry: () => true,
     retryAttempts: Infinity,
-    retryWait: (retries) => wait(Math.min(500 * 2 ** retries, 10_000) + Math.random() * 500),
+    retryWait: (retries) => wait(Math.min(500 * 2 ** retries, RETRY_MAX_MS) + Math.random() * 500),
     on: {
       connected: (_socket, _payload, wasRetry) => {
         if (session?.socket !== socket) return; // signed out meanwhile
@@ -185,14 +211,11 @@ function start(token: string, userId: string) {
       },
     },
   });
-  session = { token, userId, socket, inbox: new Map() };
+  session = { token, userId, socket, inbox: new Map(), unsent: new Map() };
   view.signIn.hidden = true;
   view.chat.hidden = false;
   view.signOut.hidden = false;
   view.whoami.textContent = `signed in as ${userId}`;
-  view.placeholder.hidden = false;
-  view.thread.hidden = true;
-  view.membersPane.hidden = true;
   followInbox(session);
   void loadInbox();
 }
@@ -280,6 +303,8 @@ const showChatError = (error: unknown) => void (view.chatError.textContent = mes
 function closeChat(current: Session) {
   current.open?.stop();
   current.open = undefined;
+  view.chat.classList.remove('chat-open', 'members-open');
+  view.membersToggle.setAttribute('aria-expanded', 'false');
 }
 
 async function openChat(current: Session, chatId: string) {
@@ -287,9 +312,7 @@ async function openChat(current: Session, chatId: string) {
   const open: OpenChat = { chatId, newestSeq: 0, olderCursor: null, hasOlder: false, loadingOlder: false, markedSeq: 0, members: [], stop: () => {} };
   current.open = open;
   renderInbox(current);
-  view.placeholder.hidden = true;
-  view.thread.hidden = false;
-  view.membersPane.hidden = false;
+  view.chat.classList.add('chat-open');
   view.title.textContent = chatTitle(current, chatId);
   view.messages.replaceChildren();
   view.members.replaceChildren();
@@ -299,6 +322,7 @@ async function openChat(current: Session, chatId: string) {
   if (!history || current.open !== open) return;
   const { messages } = history;
   showOlder(current, open, messages);
+  showUnsent(current, chatId, messages.nodes);
   view.messages.scrollTop = view.messages.scrollHeight;
   if (view.messages.scrollHeight <= view.messages.clientHeight) void loadOlder(current, open); // nothing to scroll yet
   const stopFeed = followMessages(current.socket, {
@@ -353,8 +377,7 @@ async function loadOlder(current: Session, open: OpenChat) {
 function showNew(current: Session, open: OpenChat, message: ChatMessageFragment) {
   const list = view.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  // Any client may set the key (quotes and brackets too): escaped, so it cannot break the selector and stop the feed.
-  if (message.clientMessageId) list.querySelector(`[data-client-id="${CSS.escape(message.clientMessageId)}"]`)?.remove();
+  if (message.clientMessageId) forget(current, message.clientMessageId);
   list.insertBefore(messageElement(current, message), list.querySelector('.pending'));
   open.newestSeq = message.seq;
   if (atBottom) list.scrollTop = list.scrollHeight;
@@ -414,36 +437,94 @@ function renderMembers(current: Session, open: OpenChat) {
 
 // ---- the composer
 
-byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
+/** Characters as the server counts them (code points: an emoji is one). */
+const lengthOf = (text: string) => [...text].length;
+
+function showTextCount() {
+  const length = lengthOf(view.text.value.trim());
+  const over = length > TEXT_LIMIT;
+  const count = length > TEXT_LIMIT * 0.9 ? `${length} / ${TEXT_LIMIT} characters` : '';
+  view.textCount.textContent = over ? `${count}: too long to send, shorten it by ${length - TEXT_LIMIT}` : count;
+  view.textCount.classList.toggle('error', over);
+}
+
+view.text.addEventListener('input', showTextCount);
+view.text.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return; // Shift+Enter: a new line
   event.preventDefault();
-  const form = event.target as HTMLFormElement;
-  const text = (new FormData(form).get('text') as string).trim();
-  if (!session?.open || !text) return;
-  form.reset();
-  void send(session.open, text);
+  view.composer.requestSubmit();
 });
 
+view.composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = view.text.value.trim();
+  if (!session?.open || !text || lengthOf(text) > TEXT_LIMIT) return; // the count says why
+  view.composer.reset();
+  showTextCount();
+  send(session, session.open.chatId, text);
+});
+
+/** A post of ours this page shows as pending or failed is no longer: delivered or discarded. */
+function forget(current: Session, clientMessageId: string) {
+  current.unsent.get(clientMessageId)?.remove();
+  current.unsent.delete(clientMessageId);
+}
+
+/** The chat's posts still pending or failed go below its messages again, unless the history shows them delivered. */
+function showUnsent(current: Session, chatId: string, delivered: readonly ChatMessageFragment[]) {
+  for (const { clientMessageId } of delivered) if (clientMessageId) forget(current, clientMessageId);
+  view.messages.append(...[...current.unsent.values()].filter((item) => item.dataset.chatId === chatId));
+}
+
 /**
- * Shows the message as pending until the live feed brings it; a post the server did not answer is sent again with
- * the same clientMessageId, so it is stored once however often it is tried.
+ * Shows the message as pending, below the delivered ones, until the live feed brings it to its place by seq. It is
+ * sent, and sent again while the server does not answer (capped backoff) or asks to wait (RATE_LIMITED), always with
+ * the same clientMessageId: stored once however often it is tried. A refusal that waiting cannot mend (a GraphQL
+ * error such as BAD_USER_INPUT or NOT_FOUND) marks it failed, with "retry" (the same id) and "discard".
  */
-async function send(open: OpenChat, text: string) {
+function send(current: Session, chatId: string, text: string) {
   const clientMessageId = newMessageId();
-  const pending = el('li', { class: 'mine pending', 'data-client-id': clientMessageId }, el('span', { class: 'meta' }, 'sending…'), el('span', { class: 'text' }, text));
+  const meta = el('span', { class: 'meta' });
+  const retry = el('button', { type: 'button' }, 'retry');
+  const discard = el('button', { type: 'button' }, 'discard');
+  const pending = el('li', { class: 'mine pending', 'data-chat-id': chatId }, meta, el('span', { class: 'text' }, text), el('span', { class: 'actions' }, retry, discard));
+  current.unsent.set(clientMessageId, pending);
   view.messages.append(pending);
   view.messages.scrollTop = view.messages.scrollHeight;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await request(SendDocument, { chatId: open.chatId, text, clientMessageId });
-      return;
-    } catch (error) {
-      if (!(error instanceof Unreachable) || attempt === SEND_ATTEMPTS) {
-        pending.classList.add('failed');
-        pending.querySelector('.meta')!.textContent = `not sent: ${messageOf(error)}`;
+
+  const deliver = async () => {
+    pending.classList.remove('failed');
+    for (let attempt = 0; session === current; attempt++) {
+      meta.textContent = 'sending…';
+      try {
+        await request(SendDocument, { chatId, text, clientMessageId });
+        if (!pending.isConnected) forget(current, clientMessageId); // its chat is not open: its history will show it
         return;
+      } catch (error) {
+        if (error instanceof Refused && error.code === 'RATE_LIMITED') {
+          await countdown(meta, error.retryAfter ?? 1);
+        } else if (error instanceof Unreachable) {
+          meta.textContent = 'waiting for the connection…';
+          await wait(Math.min(500 * 2 ** attempt, RETRY_MAX_MS));
+        } else {
+          pending.classList.add('failed');
+          meta.textContent = `not sent: ${messageOf(error)}`;
+          pending.scrollIntoView({ block: 'nearest' });
+          return;
+        }
       }
-      await wait(Math.min(500 * attempt, 3000));
     }
+  };
+  retry.addEventListener('click', () => void deliver());
+  discard.addEventListener('click', () => forget(current, clientMessageId));
+  void deliver();
+}
+
+/** Waits `seconds`, counting them down in `meta`. */
+async function countdown(meta: HTMLElement, seconds: number) {
+  for (let left = seconds; left > 0; left--) {
+    meta.textContent = `too many messages: sending in ${left} s`;
+    await wait(1000);
   }
 }
 
