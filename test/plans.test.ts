@@ -5,8 +5,8 @@ import { AFTER, RANGES } from '../src/modules/message/message.repository';
 import { startTestApp, type TestApp } from '../src/testing/harness';
 
 // The hot reads must cost the same however much data there is, also when the statistics are stale: analysed while
-// the tables were nearly empty, then grown many times over. Their plans may only use the primary-key and
-// (chat_id, seq) indexes; a sequential scan would read every message stored. The app runs them as prepared
+// the tables were nearly empty, then grown many times over. Their plans may only probe exact keys: the primary keys,
+// (chat_id, seq) and the member's (user_id, chat_id); a sequential scan would read every message stored. The app runs them as prepared
 // statements: PostgreSQL plans the first executions for their values (a custom plan) and may then keep one plan made
 // without them (the generic plan); both are checked.
 let t: TestApp;
