@@ -230,6 +230,19 @@ describe('SIGTERM with the embedded PostgreSQL', () => {
     expect(await serversOn(dataDir)).toEqual([]);
   });
 
+  it('started a second time in the same folder while the first runs, fails naming the lock file and leaves the first serving', async () => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const first = await startServer({ EMBEDDED_PG_PORT: port }, { cwd });
+    try {
+      const second = startServer({ EMBEDDED_PG_PORT: port, PORT: '0' }, { cwd });
+      await expect(second).rejects.toThrow('lock file "postmaster.pid" already exists');
+      expect(dataOf(await graphql(first.url, StartChatDocument, {})).startChat.id).toBeDefined();
+    } finally {
+      first.process.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+
   it('whose lock file names a live process that is no server of its data (a reused pid) leaves that process alone and names the lock file', async () => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const lockFile = join(dataDir, 'postmaster.pid');

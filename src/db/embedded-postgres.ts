@@ -77,8 +77,8 @@ const LEFTOVER_STOP_WAIT_MS = 10_000;
 /**
  * A server whose Node process was killed (kill -9, a crash) keeps running and holds the data folder's lock file, so
  * no new one can start there. Stops it as `pg_ctl stop` would: SIGINT (fast shutdown), then SIGQUIT (immediate), then
- * SIGKILL, each given a while. Only a `postgres` whose command line names this data folder is signalled, never a
- * process that has reused the pid. A lock file whose process is gone PostgreSQL replaces itself. Without /proc (not
+ * SIGKILL, each given a while. Only an orphaned `postgres` whose command line names this data folder is signalled:
+ * never a process that has reused the pid, nor the server of a process still running on this folder. A lock file whose process is gone PostgreSQL replaces itself. Without /proc (not
  * Linux) nothing is stopped: the start then fails with a hint that names the lock file.
  */
 async function stopLeftoverServer(dataDir: string): Promise<number | undefined> {
@@ -86,7 +86,8 @@ async function stopLeftoverServer(dataDir: string): Promise<number | undefined> 
     (text) => Number(text.split('\n')[0]),
     () => undefined,
   );
-  if (!pid || !(await isServerFor(pid, dataDir))) return undefined;
+  // Only an orphan: a server whose process is still alive (another `npm start` in this folder) is left to it.
+  if (!pid || !(await isServerFor(pid, dataDir)) || !(await isOrphan(pid))) return undefined;
   for (const signal of ['SIGINT', 'SIGQUIT', 'SIGKILL'] as const) {
     signalIfAlive(pid, signal);
     for (const deadline = Date.now() + LEFTOVER_STOP_WAIT_MS; Date.now() < deadline; await sleep(100)) {
@@ -101,6 +102,13 @@ async function isServerFor(pid: number, dataDir: string): Promise<boolean> {
   const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
   const dataDirArg = args.indexOf('-D') + 1;
   return basename(args[0] ?? '') === 'postgres' && dataDirArg > 0 && args[dataDirArg] === dataDir;
+}
+
+/** Its parent is gone: it was handed to init (pid 1), or the parent has exited and not yet been replaced. */
+async function isOrphan(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); // after "pid (comm) state"
+  return parent === 1 || !(await exists(`/proc/${parent}`));
 }
 
 function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
